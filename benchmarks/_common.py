@@ -1,0 +1,79 @@
+"""Shared pieces of the benchmark scripts: machine description, sample text, result files."""
+
+from __future__ import annotations
+
+import csv
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    system = f"{platform.system()} {platform.release()}"
+    python = f"Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {python}, {system}"
+
+
+def sentences() -> list[str]:
+    path = DATASETS / "text" / "sst2.csv"
+    with path.open(newline="") as f:
+        return [row["text"] for row in csv.DictReader(f)]
+
+
+def text_of_about(n_chars: int, pool: list[str], rng: random.Random) -> str:
+    parts: list[str] = []
+    length = 0
+    while length < n_chars:
+        s = rng.choice(pool)
+        parts.append(s)
+        length += len(s) + 1
+    return " ".join(parts)[:n_chars]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def accord(data_dir: Path, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["ACCORD_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "accord", *args],
+        env=env,
+        check=True,
+        text=True,
+        capture_output=capture,
+    )
+
+
+def write_section(title: str, body: str) -> None:
+    """Replace (or append) the section with this title in RESULTS.md."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    header = f"## {title}\n"
+    start = text.find(header)
+    section = header + body.rstrip() + "\n\n"
+    if start == -1:
+        text = text.rstrip() + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(header))
+        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+    RESULTS.write_text(text.rstrip() + "\n")

@@ -1,0 +1,219 @@
+"""Request and response bodies of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=2, max_length=150)
+    password: str | None = Field(default=None, min_length=8)
+    email: str | None = None
+    is_admin: bool = False
+
+
+class UserOut(Out):
+    id: int
+    username: str
+    email: str | None
+    is_admin: bool
+    is_active: bool
+
+
+class LoginIn(BaseModel):
+    username: str
+    password: str
+
+
+class LoginOut(BaseModel):
+    user: UserOut
+    csrf_token: str
+
+
+class TokenIn(BaseModel):
+    name: str = Field(default="api", max_length=200)
+
+
+class TokenOut(Out):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="The secret; shown once, store it now.")
+
+
+class ProjectIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    schema_: dict[str, Any] | str = Field(
+        alias="schema", description="Schema as an object or YAML/JSON text."
+    )
+    guidelines: str = ""
+    overlap: int = Field(default=1, ge=1, le=100)
+    lease_seconds: int = Field(default=1800, ge=10, le=7 * 86400)
+    strategy: str = "sequential"
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ProjectUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = None
+    overlap: int | None = Field(default=None, ge=1, le=100)
+    lease_seconds: int | None = Field(default=None, ge=10, le=7 * 86400)
+    strategy: str | None = None
+
+
+class ProjectOut(Out):
+    id: int
+    name: str
+    description: str
+    overlap: int
+    lease_seconds: int
+    strategy: str
+    created_at: datetime
+    role: str | None = None
+    counts: dict[str, int] | None = None
+
+
+class SchemaIn(BaseModel):
+    schema_: dict[str, Any] | str | None = Field(default=None, alias="schema")
+    guidelines: str | None = None
+    change_note: str = ""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class SchemaVersionOut(Out):
+    id: int
+    version: int
+    schema_: dict[str, Any] = Field(alias="schema", validation_alias="schema")
+    guidelines: str
+    change_note: str
+    created_at: datetime
+
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+
+class MemberIn(BaseModel):
+    role: str
+
+
+class MemberOut(BaseModel):
+    user: UserOut
+    role: str
+
+
+class ItemOut(Out):
+    id: int
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    media: str | None
+    media_info: dict[str, Any] | None
+    status: str
+    n_done: int
+    batch_id: int | None
+    created_at: datetime
+
+
+class ItemPage(BaseModel):
+    items: list[ItemOut]
+    next_after: int | None = Field(
+        description="Pass as `after` for the next page; null at the end."
+    )
+
+
+class ItemsIn(BaseModel):
+    items: list[dict[str, Any]] = Field(min_length=1)
+
+
+class PredictionOut(Out):
+    id: int
+    item_id: int
+    model_name: str
+    model_version: str
+    result: dict[str, Any]
+    score: float | None
+    created_at: datetime
+
+
+class PredictionIn(BaseModel):
+    item_id: int
+    result: dict[str, Any]
+    model_name: str = Field(min_length=1, max_length=200)
+    model_version: str = ""
+    score: float | None = None
+
+
+class PredictionsIn(BaseModel):
+    predictions: list[PredictionIn] = Field(min_length=1)
+
+
+class LeaseOut(BaseModel):
+    item: ItemOut
+    expires_at: datetime
+    schema_version: int
+    predictions: list[PredictionOut]
+
+
+class AnnotationIn(BaseModel):
+    result: dict[str, Any]
+    lead_time: float | None = Field(
+        default=None, ge=0, description="Seconds from display to submit."
+    )
+
+
+class SkipIn(BaseModel):
+    reason: str = Field(default="", max_length=2000)
+    lead_time: float | None = Field(default=None, ge=0)
+
+
+class AnnotationOut(Out):
+    id: int
+    item_id: int
+    user_id: int | None
+    parent_id: int | None
+    version: int
+    is_latest: bool
+    result: dict[str, Any]
+    skipped: bool
+    skip_reason: str | None
+    lead_time: float | None
+    schema_version_id: int | None
+    created_at: datetime
+
+
+class ImportOut(Out):
+    id: int
+    source: str
+    format: str
+    status: str
+    n_items: int
+    n_duplicates: int
+    duplicate_rows: dict[str, Any]
+    error: dict[str, Any] | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class AuditOut(Out):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: int | None
+    before_id: int | None
+    after_id: int | None
+    details: dict[str, Any]

@@ -1,0 +1,130 @@
+"""Getting data in (imports, predictions) and out (streamed exports)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from accord.api.deps import CurrentUser, DatabaseDep, ReadSessionDep, SessionDep
+from accord.api.payloads import ImportOut, ItemsIn, PredictionsIn
+from accord.core import exports, imports, items, media, predictions, projects, users
+from accord.core.policies import ProjectPolicy, authorize, require_admin
+from accord.db.models import ImportBatch
+from accord.io import detect_format, export_stream, read_records, read_records_from_objects
+
+router = APIRouter(prefix="/projects/{project_id}", tags=["data"])
+
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "json": "application/json", "csv": "text/csv"}
+
+
+def _batch(db: DatabaseDep, batch_id: int) -> ImportOut:
+    with db.transaction(write=False) as session:
+        return ImportOut.model_validate(session.get(ImportBatch, batch_id))
+
+
+@router.post("/imports", response_model=ImportOut, status_code=201)
+def import_file(
+    project_id: int,
+    db: DatabaseDep,
+    session: ReadSessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="JSON, JSONL, CSV, TSV or Parquet")],
+    format: Annotated[str | None, Form()] = None,
+) -> ImportOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    name = file.filename or "upload"
+    fmt = format or detect_format(name)
+    records = read_records(file.file, format=fmt)
+    report = imports.run_import(db, project.id, user.id, records, source=name, format=fmt)
+    return _batch(db, report.batch_id)
+
+
+class FolderIn(BaseModel):
+    path: str
+    copy_media: bool = False
+
+
+@router.post("/imports/folder", response_model=ImportOut, status_code=201)
+def import_folder(
+    project_id: int, body: FolderIn, db: DatabaseDep, session: ReadSessionDep, user: CurrentUser
+) -> ImportOut:
+    require_admin(user)  # reads the server's file system
+    project = projects.get_project(session, project_id)
+    folder = Path(body.path)
+    report = media.import_folder(db, project.id, user.id, folder, copy=body.copy_media)
+    return _batch(db, report.batch_id)
+
+
+@router.post("/items", response_model=ImportOut, status_code=201)
+def import_objects(
+    project_id: int, body: ItemsIn, db: DatabaseDep, session: ReadSessionDep, user: CurrentUser
+) -> ImportOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    records = read_records_from_objects(body.items)
+    report = imports.run_import(db, project.id, user.id, records, source="api", format="json")
+    return _batch(db, report.batch_id)
+
+
+@router.get("/imports", response_model=list[ImportOut])
+def list_imports(project_id: int, session: SessionDep, user: CurrentUser) -> list[ImportOut]:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    return [ImportOut.model_validate(b) for b in imports.list_batches(session, project)]
+
+
+@router.post("/predictions", status_code=201)
+def add_predictions(
+    project_id: int, body: PredictionsIn, session: SessionDep, user: CurrentUser
+) -> dict[str, int]:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    new = [predictions.NewPrediction(**p.model_dump()) for p in body.predictions]
+    return {"created": predictions.add_predictions(session, project, new, actor_id=user.id)}
+
+
+@router.get("/export")
+def export(
+    project_id: int,
+    db: DatabaseDep,
+    session: ReadSessionDep,
+    user: CurrentUser,
+    format: Annotated[str, Query(pattern="^(jsonl|json|csv)$")] = "jsonl",
+    status: str | None = None,
+    annotated_by: str | None = None,
+    label: str | None = None,
+    control: str | None = None,
+    meta_key: str | None = None,
+    meta_value: str | None = None,
+    batch: int | None = None,
+    q: str | None = None,
+    only_annotated: bool = False,
+) -> StreamingResponse:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.view_all_annotations(project))
+    annotator = users.get_user_by_name(session, annotated_by).id if annotated_by else None
+    f = items.ItemFilter(status, annotator, label, control, meta_key, meta_value, batch, q)
+    f.check()
+    columns = exports.export_columns(session, project)
+
+    def body() -> Iterator[bytes]:
+        # The request's session is closed once the handler returns; the stream reads with its own.
+        with db.transaction(write=False) as stream_session:
+            stream_project = projects.get_project(stream_session, project.id)
+            rows = exports.export_rows(
+                stream_session, stream_project, f, only_annotated=only_annotated
+            )
+            yield from export_stream(rows, format, **columns)
+
+    filename = f"project-{project.id}.{format}"
+    return StreamingResponse(
+        body(),
+        media_type=MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,145 @@
+"""Projects, their settings, schema versions and members."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from accord.api.deps import CurrentUser, SessionDep
+from accord.api.payloads import (
+    MemberIn,
+    MemberOut,
+    ProjectIn,
+    ProjectOut,
+    ProjectUpdate,
+    SchemaIn,
+    SchemaVersionOut,
+    UserOut,
+)
+from accord.core import projects, users
+from accord.core.policies import ProjectPolicy, authorize, require_admin, role_in
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+
+
+@router.get("", response_model=list[ProjectOut])
+def list_projects(session: SessionDep, user: CurrentUser) -> list[ProjectOut]:
+    out = []
+    for project in projects.list_projects(session, user):
+        role = role_in(session, user, project.id)
+        out.append(
+            ProjectOut.model_validate(project).model_copy(
+                update={"role": role.name if role else None}
+            )
+        )
+    return out
+
+
+@router.post("", response_model=ProjectOut, status_code=201)
+def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> ProjectOut:
+    require_admin(user)
+    project = projects.create_project(
+        session,
+        user,
+        body.name,
+        body.schema_,
+        guidelines=body.guidelines,
+        description=body.description,
+        overlap=body.overlap,
+        lease_seconds=body.lease_seconds,
+        strategy=body.strategy,
+    )
+    return ProjectOut.model_validate(project).model_copy(update={"role": "manager"})
+
+
+@router.get("/{project_id}", response_model=ProjectOut)
+def get_project(project_id: int, session: SessionDep, user: CurrentUser) -> ProjectOut:
+    project = projects.get_project(session, project_id)
+    role = authorize(session, user, ProjectPolicy.view(project))
+    counts = projects.project_counts(session, project)
+    return ProjectOut.model_validate(project).model_copy(
+        update={"role": role.name, "counts": counts}
+    )
+
+
+@router.patch("/{project_id}", response_model=ProjectOut)
+def update_project(
+    project_id: int, body: ProjectUpdate, session: SessionDep, user: CurrentUser
+) -> ProjectOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    projects.update_project(session, project, body.model_dump(exclude_unset=True), actor_id=user.id)
+    return ProjectOut.model_validate(project)
+
+
+@router.get("/{project_id}/schema", response_model=SchemaVersionOut)
+def current_schema(project_id: int, session: SessionDep, user: CurrentUser) -> SchemaVersionOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.view(project))
+    return SchemaVersionOut.model_validate(projects.current_schema(session, project))
+
+
+@router.put("/{project_id}/schema", response_model=SchemaVersionOut, status_code=201)
+def publish_schema(
+    project_id: int, body: SchemaIn, session: SessionDep, user: CurrentUser
+) -> SchemaVersionOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    version = projects.publish_schema(
+        session,
+        project,
+        schema=body.schema_,
+        guidelines=body.guidelines,
+        change_note=body.change_note,
+        actor_id=user.id,
+    )
+    return SchemaVersionOut.model_validate(version)
+
+
+@router.get("/{project_id}/schema/versions", response_model=list[SchemaVersionOut])
+def schema_versions(
+    project_id: int, session: SessionDep, user: CurrentUser
+) -> list[SchemaVersionOut]:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.view(project))
+    return [
+        SchemaVersionOut.model_validate(v) for v in projects.list_schema_versions(session, project)
+    ]
+
+
+@router.get("/{project_id}/schema/versions/{version}", response_model=SchemaVersionOut)
+def schema_version(
+    project_id: int, version: int, session: SessionDep, user: CurrentUser
+) -> SchemaVersionOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.view(project))
+    return SchemaVersionOut.model_validate(projects.get_schema_version(session, project, version))
+
+
+@router.get("/{project_id}/members", response_model=list[MemberOut])
+def list_members(project_id: int, session: SessionDep, user: CurrentUser) -> list[MemberOut]:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    return [
+        MemberOut(user=UserOut.model_validate(u), role=role)
+        for u, role in projects.list_members(session, project)
+    ]
+
+
+@router.put("/{project_id}/members/{username}", response_model=MemberOut)
+def set_member(
+    project_id: int, username: str, body: MemberIn, session: SessionDep, user: CurrentUser
+) -> MemberOut:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    member = users.get_user_by_name(session, username)
+    projects.set_member(session, project, member, body.role, actor_id=user.id)
+    return MemberOut(user=UserOut.model_validate(member), role=body.role)
+
+
+@router.delete("/{project_id}/members/{username}", status_code=204)
+def remove_member(project_id: int, username: str, session: SessionDep, user: CurrentUser) -> None:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    projects.remove_member(
+        session, project, users.get_user_by_name(session, username), actor_id=user.id
+    )

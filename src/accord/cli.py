@@ -1,0 +1,384 @@
+"""The ``accord`` command. Works on the local data directory, or on a server with --url/--token.
+
+Every failure prints one line ``error: …`` and exits with status 1; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from accord.config import Settings, get_settings
+
+app = typer.Typer(
+    help="Accord: open-source data annotation.", no_args_is_help=True, add_completion=False
+)
+user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+project_app = typer.Typer(help="Projects.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(project_app, name="project")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url", envvar="ACCORD_URL", help="Server URL; default: work on the local data directory."
+    ),
+]
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="ACCORD_TOKEN", help="API token for --url.")
+]
+AsUserOpt = Annotated[
+    str | None,
+    typer.Option("--as", help="Local mode: act as this user (default: the first administrator)."),
+]
+
+
+class CliError(Exception):
+    pass
+
+
+def one_line_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from accord.errors import AccordError
+        from accord.sdk import AccordAPIError
+
+        try:
+            return func(*args, **kwargs)
+        except AccordError as exc:
+            message = exc.message
+        except AccordAPIError as exc:
+            message = exc.detail
+        except (CliError, OSError) as exc:
+            message = str(exc)
+        except Exception as exc:  # the promise is one clear line, whatever went wrong
+            message = f"{type(exc).__name__}: {exc}"
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _local(settings: Settings | None = None) -> Any:
+    from accord.bootstrap import migrate
+
+    return migrate(settings or get_settings())
+
+
+def _client(url: str, token: str | None) -> Any:
+    from accord.sdk import Client
+
+    if not token:
+        raise CliError("--token (or ACCORD_TOKEN) is needed with --url")
+    return Client(url, token)
+
+
+def _acting_user(session: Any, username: str | None) -> Any:
+    from sqlalchemy import select
+
+    from accord.core.users import get_user_by_name
+    from accord.db.models import User
+
+    if username:
+        return get_user_by_name(session, username)
+    admin = session.scalar(select(User).where(User.is_admin.is_(True)).order_by(User.id))
+    if admin is None:
+        raise CliError("no administrator yet: run `accord init` first")
+    return admin
+
+
+def _project(session: Any, ref: str) -> Any:
+    from sqlalchemy import select
+
+    from accord.core.projects import get_project
+    from accord.db.models import Project
+
+    if ref.isdigit():
+        return get_project(session, int(ref))
+    project = session.scalar(select(Project).where(Project.name == ref))
+    if project is None:
+        raise CliError(f"project {ref!r} not found")
+    return project
+
+
+@app.command()
+@one_line_errors
+def init(
+    admin: Annotated[str, typer.Option(help="Username of the first administrator.")] = "admin",
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="ACCORD_ADMIN_PASSWORD", help="Default: generated and printed."),
+    ] = None,
+    demo: Annotated[bool, typer.Option(help="Also create the demo project.")] = False,
+) -> None:
+    """Create the data directory, migrate the database and create the first administrator."""
+    from accord.bootstrap import ensure_admin, ensure_demo
+
+    settings = get_settings()
+    db = _local(settings)
+    first = ensure_admin(db, admin, password)
+    typer.echo(f"database: {db.url}")
+    if first is None:
+        typer.echo("users exist already; nothing created")
+    elif first.password:
+        typer.echo(f"administrator: {first.username}  password: {first.password}")
+    else:
+        typer.echo(f"administrator: {first.username}")
+    if demo and (pid := ensure_demo(db)) is not None:
+        typer.echo(f"demo project created: id {pid}")
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: Annotated[str, typer.Option(envvar="ACCORD_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="ACCORD_PORT")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Create the demo project on first start.")] = True,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Start the server; on first start also migrate, create an administrator and the demo."""
+    import uvicorn
+
+    from accord.bootstrap import ensure_admin, ensure_demo
+
+    settings = get_settings()
+    db = _local(settings)
+    first = ensure_admin(db, "admin", os.environ.get("ACCORD_ADMIN_PASSWORD"))
+    if first is not None:
+        shown = first.password or "(from ACCORD_ADMIN_PASSWORD)"
+        typer.echo(f"first administrator: {first.username}  password: {shown}")
+    if demo and (pid := ensure_demo(db)) is not None:
+        typer.echo(f"demo project created: id {pid}")
+    db.dispose()
+    if workers > 1 and db.dialect == "sqlite":
+        raise CliError(
+            "several workers need PostgreSQL (ACCORD_DATABASE_URL); SQLite has one writer"
+        )
+    typer.echo(f"Accord on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "accord.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@user_app.command("create")
+@one_line_errors
+def user_create(
+    username: str,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="ACCORD_USER_PASSWORD", help="Default: generated and printed."),
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an administrator.")] = False,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Create a user."""
+    import secrets
+
+    from accord.core import users
+
+    secret = password or secrets.token_urlsafe(12)
+    if url:
+        with _client(url, token) as client:
+            client.create_user(username, secret, is_admin=admin)
+    else:
+        with _local().transaction() as session:
+            users.create_user(session, username, secret, is_admin=admin)
+    typer.echo(f"user {username} created" + ("" if password else f"  password: {secret}"))
+
+
+@user_app.command("token")
+@one_line_errors
+def user_token(
+    username: str,
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "cli",
+) -> None:
+    """Create an API token for a user (local data directory) and print it once."""
+    from accord.core import users
+
+    with _local().transaction() as session:
+        user = users.get_user_by_name(session, username)
+        _, secret = users.create_token(session, user, name, actor_id=None)
+    typer.echo(secret)
+
+
+@project_app.command("create")
+@one_line_errors
+def project_create(
+    name: str,
+    schema: Annotated[
+        Path,
+        typer.Option("--schema", exists=True, dir_okay=False, help="YAML or JSON schema file."),
+    ],
+    guidelines: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Markdown file.")
+    ] = None,
+    overlap: int = 1,
+    lease_seconds: int = 1800,
+    strategy: str = "sequential",
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Create a project from a schema file."""
+    from accord.core import projects
+
+    text = guidelines.read_text() if guidelines else ""
+    if url:
+        with _client(url, token) as client:
+            pid = client.create_project(
+                name,
+                schema.read_text(),
+                guidelines=text,
+                overlap=overlap,
+                lease_seconds=lease_seconds,
+                strategy=strategy,
+            ).id
+    else:
+        with _local().transaction() as session:
+            project = projects.create_project(
+                session,
+                _acting_user(session, as_user),
+                name,
+                schema.read_text(),
+                guidelines=text,
+                overlap=overlap,
+                lease_seconds=lease_seconds,
+                strategy=strategy,
+            )
+            pid = project.id
+    typer.echo(f"project {name!r} created: id {pid}")
+
+
+@project_app.command("list")
+@one_line_errors
+def project_list(url: UrlOpt = None, token: TokenOpt = None, as_user: AsUserOpt = None) -> None:
+    """List projects."""
+    from accord.core import projects
+
+    if url:
+        with _client(url, token) as client:
+            rows = [(p.id, p.name) for p in client.projects()]
+    else:
+        with _local().transaction(write=False) as session:
+            rows = [
+                (p.id, p.name)
+                for p in projects.list_projects(session, _acting_user(session, as_user))
+            ]
+    for pid, name in rows:
+        typer.echo(f"{pid}\t{name}")
+
+
+@app.command("import")
+@one_line_errors
+def import_(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    source: Annotated[
+        Path,
+        typer.Argument(exists=True, help="A JSON/JSONL/CSV/TSV/Parquet file or a media folder."),
+    ],
+    format: Annotated[str | None, typer.Option(help="Default: from the file name.")] = None,
+    copy_media: Annotated[
+        bool, typer.Option("--copy", help="Folders: copy media into storage.")
+    ] = False,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Import items. All or nothing: a bad row aborts the import with its row number."""
+    from accord.core import imports, media
+    from accord.io import detect_format, read_records
+
+    started = time.perf_counter()
+    if url:
+        with _client(url, token) as client:
+            batch = client.import_file(
+                project if not project.isdigit() else int(project), source, format=format
+            )
+            n_items, n_dup = batch.n_items, batch.n_duplicates
+    else:
+        db = _local()
+        with db.transaction(write=False) as session:
+            target = _project(session, project)
+            user = _acting_user(session, as_user)
+        fmt = format or detect_format(str(source))
+        if fmt == "folder":
+            report = media.import_folder(db, target.id, user.id, source, copy=copy_media)
+        else:
+            with source.open("rb") as stream:
+                report = imports.run_import(
+                    db,
+                    target.id,
+                    user.id,
+                    read_records(stream, format=fmt),
+                    source=str(source),
+                    format=fmt,
+                )
+        n_items, n_dup = report.n_items, report.n_duplicates
+    seconds = time.perf_counter() - started
+    rate = (n_items + n_dup) / seconds if seconds > 0 else 0.0
+    typer.echo(
+        f"imported {n_items} items, skipped {n_dup} duplicates"
+        f" in {seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+
+
+@app.command()
+@one_line_errors
+def export(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write; - for standard output.")],
+    format: Annotated[str, typer.Option(help="jsonl, json or csv.")] = "jsonl",
+    status: str | None = None,
+    label: str | None = None,
+    only_annotated: bool = False,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Export items with their annotations, streamed."""
+    from accord.core import exports
+    from accord.core.items import ItemFilter
+    from accord.io import export_stream
+
+    if url:
+        with _client(url, token) as client:
+            client.export(
+                project if not project.isdigit() else int(project),
+                out,
+                format=format,
+                status=status,
+                label=label,
+                only_annotated=only_annotated or None,
+            )
+        return
+    db = _local()
+    with db.transaction(write=False) as session:
+        target = _project(session, project)
+        f = ItemFilter(status=status, label=label)
+        rows = exports.export_rows(session, target, f, only_annotated=only_annotated)
+        chunks = export_stream(rows, format, **exports.export_columns(session, target))
+        if str(out) == "-":
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+        else:
+            with out.open("wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+
+
+def main() -> None:
+    app()

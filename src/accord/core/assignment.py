@@ -1,0 +1,225 @@
+"""The work queue: leases that honour overlap N, never serve an item twice to one person,
+and expire.
+
+Counters on the item row (``n_assigned``: live leases + submissions, ``n_done``: submissions) are
+changed only by single UPDATE statements with arithmetic in SQL, so concurrent transactions on
+PostgreSQL never lose an increment; on SQLite write transactions are serialised anyway.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accord.core import audit
+from accord.core.strategies import get_strategy
+from accord.db.models import Assignment, Item, Project, utcnow
+from accord.errors import Conflict
+
+MAX_PICK_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Lease:
+    item: Item
+    expires_at: datetime
+
+
+def reclaim_expired(session: Session, project: Project, now: datetime) -> int:
+    """Return expired leases to the pool. DELETE … RETURNING decides who reclaims what, so two
+    concurrent reclaimers never free one slot twice."""
+    freed = session.scalars(
+        delete(Assignment)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.state == "leased",
+            Assignment.expires_at <= now,
+        )
+        .returning(Assignment.item_id)
+    ).all()
+    if freed:
+        items = Item.__table__.c
+        session.connection().execute(
+            update(Item)
+            .where(items.id == bindparam("item"))
+            .values(n_assigned=items.n_assigned - bindparam("n")),
+            [{"item": item, "n": n} for item, n in Counter(freed).items()],
+        )
+    return len(freed)
+
+
+def current_lease(session: Session, project: Project, user_id: int, now: datetime) -> Lease | None:
+    row = session.execute(
+        select(Item, Assignment.expires_at)
+        .join(Assignment, Assignment.item_id == Item.id)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.user_id == user_id,
+            Assignment.state == "leased",
+            Assignment.expires_at > now,
+        )
+        .order_by(Assignment.id)
+        .limit(1)
+    ).first()
+    return Lease(row[0], row[1]) if row and row[1] is not None else None
+
+
+def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
+    """The annotator's current lease, or a new one on the item the project's strategy picks."""
+    now = utcnow()
+    held = current_lease(session, project, user_id, now)
+    if held is not None:
+        return held
+    reclaim_expired(session, project, now)
+    strategy = get_strategy(project.strategy)
+    lock = session.get_bind().dialect.name == "postgresql"
+    for _ in range(MAX_PICK_ATTEMPTS):
+        item_id = strategy.pick(session, project, user_id, lock=lock)
+        if item_id is None:
+            return None
+        lease = _take_slot(session, project, item_id, user_id, now)
+        if lease is not None:
+            return lease
+    raise Conflict("the queue is busy; ask again")
+
+
+def _take_slot(
+    session: Session, project: Project, item_id: int, user_id: int, now: datetime
+) -> Lease | None:
+    expires = now + timedelta(seconds=project.lease_seconds)
+    taken = session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.n_assigned < project.overlap, Item.status == "open")
+        .values(n_assigned=Item.n_assigned + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    try:
+        with session.begin_nested():
+            session.add(
+                Assignment(
+                    project_id=project.id,
+                    item_id=item_id,
+                    user_id=user_id,
+                    state="leased",
+                    leased_at=now,
+                    expires_at=expires,
+                )
+            )
+    except IntegrityError:
+        # The same person asked twice at once and the other request won this item.
+        session.execute(
+            update(Item).where(Item.id == item_id).values(n_assigned=Item.n_assigned - 1)
+        )
+        return None
+    item = session.get(Item, item_id, populate_existing=True)
+    assert item is not None
+    return Lease(item, expires)
+
+
+def release(session: Session, project: Project, item_id: int, user_id: int) -> None:
+    """Give a leased item back untouched, so that someone else (or the same person) gets it."""
+    freed = session.execute(
+        delete(Assignment).where(
+            Assignment.item_id == item_id,
+            Assignment.user_id == user_id,
+            Assignment.state == "leased",
+        )
+    )
+    if freed.rowcount:  # type: ignore[attr-defined]
+        session.execute(
+            update(Item).where(Item.id == item_id).values(n_assigned=Item.n_assigned - 1)
+        )
+        audit.record(
+            session,
+            actor_id=user_id,
+            action="lease.release",
+            entity="item",
+            entity_id=item_id,
+            project_id=project.id,
+        )
+
+
+def claim_for_submission(session: Session, project: Project, item_id: int, user_id: int) -> None:
+    """Turn the annotator's lease into a submission, or take a free slot when there is no lease.
+
+    An expired lease that nobody reclaimed yet still holds its slot and is accepted."""
+    row = session.execute(
+        select(Assignment.id, Assignment.state)
+        .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
+        .with_for_update()
+    ).first()
+    if row is not None and row.state != "leased":
+        raise Conflict(f"you already {row.state} item {item_id}; edit your annotation instead")
+    if row is None:
+        taken = session.execute(
+            update(Item)
+            .where(Item.id == item_id, Item.n_assigned < project.overlap)
+            .values(n_assigned=Item.n_assigned + 1)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(
+                f"item {item_id} already has its {project.overlap} annotator(s); "
+                "your lease had expired and the item was given to someone else"
+            )
+        session.add(
+            Assignment(
+                project_id=project.id,
+                item_id=item_id,
+                user_id=user_id,
+                state="submitted",
+                finished_at=utcnow(),
+            )
+        )
+    else:
+        session.execute(
+            update(Assignment)
+            .where(Assignment.id == row.id)
+            .values(state="submitted", finished_at=utcnow(), expires_at=None)
+        )
+    session.execute(
+        update(Item)
+        .where(Item.id == item_id)
+        .values(n_done=Item.n_done + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.n_done >= project.overlap, Item.status == "open")
+        .values(status="done")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim_for_skip(session: Session, project: Project, item_id: int, user_id: int) -> None:
+    """A skip frees the overlap slot for someone else; the skipper never gets the item again."""
+    row = session.execute(
+        select(Assignment.id, Assignment.state)
+        .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
+        .with_for_update()
+    ).first()
+    if row is not None and row.state != "leased":
+        raise Conflict(f"you already {row.state} item {item_id}")
+    if row is None:
+        session.add(
+            Assignment(
+                project_id=project.id,
+                item_id=item_id,
+                user_id=user_id,
+                state="skipped",
+                finished_at=utcnow(),
+            )
+        )
+        return
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id == row.id)
+        .values(state="skipped", finished_at=utcnow(), expires_at=None)
+    )
+    session.execute(update(Item).where(Item.id == item_id).values(n_assigned=Item.n_assigned - 1))

@@ -1,0 +1,117 @@
+"""Items: reading one, listing with filters and keyset pagination."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from accord.core import search_index
+from accord.db.models import Annotation, AnnotationLabel, Assignment, Item, Project
+from accord.errors import InvalidInput, NotFound
+from accord.schema import ItemContext, MediaInfo
+
+STATUSES = ("open", "done")
+MAX_PAGE = 1000
+_MEDIA_KEYS = ("width", "height", "duration", "frame_count", "fps")
+
+
+def get_item(session: Session, project: Project, item_id: int) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or item.project_id != project.id:
+        raise NotFound(f"item {item_id} not found in project {project.id}")
+    return item
+
+
+def item_context(item: Item) -> ItemContext:
+    info = item.media_info or {}
+    media = (
+        MediaInfo(**{k: info[k] for k in _MEDIA_KEYS if info.get(k) is not None}) if info else None
+    )
+    return ItemContext(id=item.id, data=item.data, media=media)
+
+
+def has_assignment(session: Session, item_id: int, user_id: int) -> bool:
+    found = session.scalar(
+        select(Assignment.id).where(Assignment.item_id == item_id, Assignment.user_id == user_id)
+    )
+    return found is not None
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    status: str | None = None
+    annotated_by: int | None = None
+    label: str | None = None
+    control: str | None = None
+    meta_key: str | None = None
+    meta_value: str | None = None
+    batch_id: int | None = None
+    q: str | None = None
+
+    def check(self) -> None:
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(
+                f"status must be one of {list(STATUSES)}", [{"field": "status", "rule": "choice"}]
+            )
+        if (self.meta_key is None) != (self.meta_value is None):
+            raise InvalidInput(
+                "meta_key and meta_value go together", [{"field": "meta_key", "rule": "pair"}]
+            )
+
+
+def filtered(session: Session, project: Project, f: ItemFilter) -> Select[Item]:
+    f.check()
+    query = select(Item).where(Item.project_id == project.id)
+    if f.status:
+        query = query.where(Item.status == f.status)
+    if f.batch_id is not None:
+        query = query.where(Item.batch_id == f.batch_id)
+    if f.annotated_by is not None:
+        query = query.where(
+            exists().where(
+                Annotation.item_id == Item.id,
+                Annotation.user_id == f.annotated_by,
+                Annotation.is_latest.is_(True),
+                Annotation.skipped.is_(False),
+            )
+        )
+    if f.label is not None:
+        cond = [
+            AnnotationLabel.item_id == Item.id,
+            AnnotationLabel.project_id == project.id,
+            AnnotationLabel.label == f.label,
+        ]
+        if f.control is not None:
+            cond.append(AnnotationLabel.control == f.control)
+        query = query.where(exists().where(*cond))
+    if f.meta_key is not None and f.meta_value is not None:
+        query = query.where(Item.meta[f.meta_key].as_string() == f.meta_value)
+    if f.q:
+        query = query.where(search_index.matching(session, f.q))
+    return query
+
+
+def list_items(
+    session: Session,
+    project: Project,
+    f: ItemFilter,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[Item]:
+    """One page in id order. ``after`` pages forward, ``before`` backward; both are keyset
+    cursors, so page 5,000 costs what page 1 costs."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1 to {MAX_PAGE}", [{"field": "limit", "rule": "range"}])
+    query = filtered(session, project, f)
+    if before is not None:
+        rows = list(
+            session.scalars(query.where(Item.id < before).order_by(Item.id.desc()).limit(limit))
+        )
+        return rows[::-1]
+    if after is not None:
+        query = query.where(Item.id > after)
+    return list(session.scalars(query.order_by(Item.id).limit(limit)))

@@ -1,0 +1,284 @@
+"""Projects, their settings, members, and the versioned schema with its guidelines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from accord.core import audit
+from accord.core.policies import Role
+from accord.core.strategies import STRATEGIES
+from accord.db.models import Item, Membership, Project, SchemaVersion, User
+from accord.errors import Conflict, InvalidInput, NotFound
+from accord.schema import LabelingSchema, parse_schema
+
+SETTINGS = ("name", "description", "overlap", "lease_seconds", "strategy")
+
+
+def get_project(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+def list_projects(session: Session, user: User) -> list[Project]:
+    query = select(Project).where(Project.archived.is_(False)).order_by(Project.id)
+    if not user.is_admin:
+        query = query.join(Membership, Membership.project_id == Project.id).where(
+            Membership.user_id == user.id
+        )
+    return list(session.scalars(query))
+
+
+def _check_settings(values: Mapping[str, Any]) -> None:
+    problems = []
+    if "overlap" in values and not 1 <= int(values["overlap"]) <= 100:
+        problems.append({"field": "overlap", "rule": "range", "msg": "overlap must be 1 to 100"})
+    if "lease_seconds" in values and not 10 <= int(values["lease_seconds"]) <= 7 * 86400:
+        problems.append(
+            {"field": "lease_seconds", "rule": "range", "msg": "lease must be 10 s to 7 days"}
+        )
+    if "strategy" in values and values["strategy"] not in STRATEGIES:
+        problems.append(
+            {
+                "field": "strategy",
+                "rule": "choice",
+                "msg": f"strategy must be one of {sorted(STRATEGIES)}",
+            }
+        )
+    if "name" in values and not str(values["name"]).strip():
+        problems.append({"field": "name", "rule": "required", "msg": "name must not be empty"})
+    if problems:
+        raise InvalidInput("; ".join(p["msg"] for p in problems), problems)
+
+
+def create_project(
+    session: Session,
+    creator: User,
+    name: str,
+    schema: str | bytes | Mapping[str, Any],
+    *,
+    guidelines: str = "",
+    description: str = "",
+    overlap: int = 1,
+    lease_seconds: int = 1800,
+    strategy: str = "sequential",
+) -> Project:
+    settings = {
+        "name": name,
+        "overlap": overlap,
+        "lease_seconds": lease_seconds,
+        "strategy": strategy,
+    }
+    _check_settings(settings)
+    if session.scalar(select(Project.id).where(Project.name == name)) is not None:
+        raise Conflict(f"a project named {name!r} already exists")
+    parsed = parse_schema(schema)
+    project = Project(
+        name=name,
+        description=description,
+        overlap=overlap,
+        lease_seconds=lease_seconds,
+        strategy=strategy,
+        created_by=creator.id,
+    )
+    session.add(project)
+    session.flush()
+    session.add(Membership(project_id=project.id, user_id=creator.id, role=Role.manager.name))
+    audit.record(
+        session,
+        actor_id=creator.id,
+        action="project.create",
+        entity="project",
+        entity_id=project.id,
+        project_id=project.id,
+    )
+    _add_schema_version(session, project, parsed, guidelines, "initial version", creator.id)
+    return project
+
+
+def update_project(
+    session: Session, project: Project, values: Mapping[str, Any], *, actor_id: int
+) -> Project:
+    changes = {k: v for k, v in values.items() if k in SETTINGS and v is not None}
+    _check_settings(changes)
+    if "name" in changes and changes["name"] != project.name:
+        taken = session.scalar(select(Project.id).where(Project.name == changes["name"]))
+        if taken is not None:
+            raise Conflict(f"a project named {changes['name']!r} already exists")
+    before = {k: getattr(project, k) for k in changes}
+    for key, value in changes.items():
+        setattr(project, key, value)
+    if "overlap" in changes:
+        _restatus_items(session, project)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="project.update",
+        entity="project",
+        entity_id=project.id,
+        project_id=project.id,
+        before=before,
+        after=changes,
+    )
+    return project
+
+
+def _restatus_items(session: Session, project: Project) -> None:
+    """After an overlap change, items complete or reopen according to the new N."""
+    session.execute(
+        update(Item)
+        .where(Item.project_id == project.id, Item.status == "open", Item.n_done >= project.overlap)
+        .values(status="done")
+    )
+    session.execute(
+        update(Item)
+        .where(Item.project_id == project.id, Item.status == "done", Item.n_done < project.overlap)
+        .values(status="open")
+    )
+
+
+def current_schema(session: Session, project: Project) -> SchemaVersion:
+    if project.schema_version_id is None:
+        raise NotFound(f"project {project.id} has no schema")
+    version = session.get(SchemaVersion, project.schema_version_id)
+    assert version is not None
+    return version
+
+
+def publish_schema(
+    session: Session,
+    project: Project,
+    *,
+    schema: str | bytes | Mapping[str, Any] | None,
+    guidelines: str | None,
+    change_note: str,
+    actor_id: int,
+) -> SchemaVersion:
+    """A new version of schema and guidelines; annotations keep the version they were made under."""
+    current = current_schema(session, project)
+    parsed = parse_schema(schema if schema is not None else current.schema)
+    text = guidelines if guidelines is not None else current.guidelines
+    if parsed.to_dict() == current.schema and text == current.guidelines:
+        raise Conflict("nothing changed: the schema and guidelines equal the current version")
+    return _add_schema_version(session, project, parsed, text, change_note, actor_id)
+
+
+def _add_schema_version(
+    session: Session,
+    project: Project,
+    parsed: LabelingSchema,
+    guidelines: str,
+    change_note: str,
+    actor_id: int,
+) -> SchemaVersion:
+    last = session.scalar(
+        select(func.max(SchemaVersion.version)).where(SchemaVersion.project_id == project.id)
+    )
+    version = SchemaVersion(
+        project_id=project.id,
+        version=(last or 0) + 1,
+        schema=parsed.to_dict(),
+        guidelines=guidelines,
+        change_note=change_note,
+        created_by=actor_id,
+    )
+    session.add(version)
+    session.flush()
+    project.schema_version_id = version.id
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="schema.publish",
+        entity="schema_version",
+        entity_id=version.id,
+        project_id=project.id,
+        version=version.version,
+    )
+    return version
+
+
+def list_schema_versions(session: Session, project: Project) -> list[SchemaVersion]:
+    return list(
+        session.scalars(
+            select(SchemaVersion)
+            .where(SchemaVersion.project_id == project.id)
+            .order_by(SchemaVersion.version)
+        )
+    )
+
+
+def get_schema_version(session: Session, project: Project, version: int) -> SchemaVersion:
+    row = session.scalar(
+        select(SchemaVersion).where(
+            SchemaVersion.project_id == project.id, SchemaVersion.version == version
+        )
+    )
+    if row is None:
+        raise NotFound(f"project {project.id} has no schema version {version}")
+    return row
+
+
+def set_member(
+    session: Session, project: Project, user: User, role: str, *, actor_id: int
+) -> Membership:
+    try:
+        Role.parse(role)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), [{"field": "role", "rule": "choice"}]) from exc
+    member = session.get(Membership, (project.id, user.id))
+    before = member.role if member else None
+    if member is None:
+        member = Membership(project_id=project.id, user_id=user.id, role=role)
+        session.add(member)
+    member.role = role
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="member.set",
+        entity="user",
+        entity_id=user.id,
+        project_id=project.id,
+        before=before,
+        after=role,
+    )
+    return member
+
+
+def remove_member(session: Session, project: Project, user: User, *, actor_id: int) -> None:
+    member = session.get(Membership, (project.id, user.id))
+    if member is None:
+        raise NotFound(f"user {user.username!r} is not a member of project {project.id}")
+    session.delete(member)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="member.remove",
+        entity="user",
+        entity_id=user.id,
+        project_id=project.id,
+        before=member.role,
+    )
+
+
+def list_members(session: Session, project: Project) -> list[tuple[User, str]]:
+    rows = session.execute(
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.project_id == project.id)
+        .order_by(User.username)
+    )
+    return [(user, role) for user, role in rows]
+
+
+def project_counts(session: Session, project: Project) -> dict[str, int]:
+    rows = session.execute(
+        select(Item.status, func.count()).where(Item.project_id == project.id).group_by(Item.status)
+    )
+    counts = {status: n for status, n in rows}
+    counts["total"] = sum(counts.values())
+    return counts

@@ -1,0 +1,21 @@
+"""Parsed schemas, kept by their canonical text: versions never change, parsing is not free."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from accord.schema import LabelingSchema, parse_schema
+
+_CACHE: dict[str, LabelingSchema] = {}
+_CACHE_LIMIT = 256
+
+
+def parsed_schema(document: dict[str, Any]) -> LabelingSchema:
+    key = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    schema = _CACHE.get(key)
+    if schema is None:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        schema = _CACHE[key] = parse_schema(document)
+    return schema

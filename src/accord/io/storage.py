@@ -1,0 +1,147 @@
+"""Media storage backends behind one small protocol, chosen by name.
+
+References: ``local:<key>`` (a file under the data directory's media folder), ``s3://bucket/key``
+(object storage), ``file:///abs/path`` (a file used in place: read, never deleted) and
+``http(s)://`` URLs (passed through to the browser).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from accord.errors import InvalidInput, NotFound
+
+
+class MediaStorage(Protocol):
+    def put(self, key: str, source: IO[bytes] | Path) -> str: ...
+
+    def open(self, ref: str) -> IO[bytes]: ...
+
+    def exists(self, ref: str) -> bool: ...
+
+    def delete(self, ref: str) -> None: ...
+
+    def url(self, ref: str, expires: int = 3600) -> str | None: ...
+
+
+class LocalStorage:
+    """Files under a root folder, written atomically (temporary file + rename)."""
+
+    scheme = "local:"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def _path(self, ref_or_key: str) -> Path:
+        key = ref_or_key.removeprefix(self.scheme)
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise InvalidInput(f"media key {key!r} leaves the storage folder")
+        return path
+
+    def put(self, key: str, source: IO[bytes] | Path) -> str:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(source, Path):
+                    with source.open("rb") as src:
+                        shutil.copyfileobj(src, out, 1024 * 1024)
+                else:
+                    shutil.copyfileobj(source, out, 1024 * 1024)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self.scheme + target.relative_to(self.root).as_posix()
+
+    def open(self, ref: str) -> IO[bytes]:
+        path = self._path(ref)
+        if not path.is_file():
+            raise NotFound(f"media {ref} not found")
+        return path.open("rb")
+
+    def exists(self, ref: str) -> bool:
+        return self._path(ref).is_file()
+
+    def delete(self, ref: str) -> None:
+        self._path(ref).unlink(missing_ok=True)
+
+    def url(self, ref: str, expires: int = 3600) -> str | None:
+        return None  # served by the application itself
+
+
+class S3Storage:
+    """An S3-compatible bucket through boto3 (install the `s3` extra)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+    ) -> None:
+        import boto3
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+        )
+
+    def _key(self, ref: str) -> str:
+        head = f"s3://{self.bucket}/"
+        if not ref.startswith(head):
+            raise InvalidInput(f"{ref} is not in bucket {self.bucket}")
+        return ref[len(head) :]
+
+    def put(self, key: str, source: IO[bytes] | Path) -> str:
+        full = f"{self.prefix}/{key}" if self.prefix else key
+        if isinstance(source, Path):
+            self.client.upload_file(str(source), self.bucket, full)
+        else:
+            self.client.upload_fileobj(source, self.bucket, full)
+        return f"s3://{self.bucket}/{full}"
+
+    def open(self, ref: str) -> IO[bytes]:
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(ref))["Body"]
+        except self.client.exceptions.NoSuchKey:
+            raise NotFound(f"media {ref} not found") from None
+        stream: IO[bytes] = body
+        return stream
+
+    def exists(self, ref: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(ref))
+        except self.client.exceptions.ClientError:
+            return False
+        return True
+
+    def delete(self, ref: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(ref))
+
+    def url(self, ref: str, expires: int = 3600) -> str | None:
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(ref)}, ExpiresIn=expires
+        )
+        return url
+
+
+def get_storage(kind: str, **options: Any) -> MediaStorage:
+    if kind == "local":
+        return LocalStorage(Path(options["root"]))
+    if kind == "s3":
+        return S3Storage(**options)
+    raise InvalidInput(f"unknown storage {kind!r}; use local or s3")

@@ -1,0 +1,330 @@
+"""A typed client for the REST API, returning the same pydantic models the server sends."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from accord.api.payloads import (
+    AnnotationOut,
+    ImportOut,
+    ItemOut,
+    ItemPage,
+    LeaseOut,
+    NewTokenOut,
+    ProjectOut,
+    SchemaVersionOut,
+    UserOut,
+)
+
+ProjectRef = int | str
+
+
+class AccordAPIError(Exception):
+    """The server refused a request; ``errors`` says which field broke which rule."""
+
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+
+
+class Client:
+    """``Client("http://localhost:8000", token="acc_…")``; projects may be named by id or name."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 300.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=url.rstrip("/") + "/api/v1",
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+        )
+        self._project_ids: dict[str, int] = {}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                detail, errors = str(body.get("detail", response.text)), body.get("errors", [])
+            except ValueError:
+                detail, errors = response.text or response.reason_phrase, []
+            raise AccordAPIError(response.status_code, detail, errors)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._request(method, path, **kwargs).json()
+
+    def _pid(self, project: ProjectRef) -> int:
+        if isinstance(project, int):
+            return project
+        if project not in self._project_ids:
+            for p in self.projects():
+                self._project_ids[p.name] = p.id
+        try:
+            return self._project_ids[project]
+        except KeyError:
+            raise AccordAPIError(404, f"project {project!r} not found") from None
+
+    # -- users and tokens ------------------------------------------------------------------
+    def me(self) -> UserOut:
+        return UserOut.model_validate(self._json("GET", "/auth/me"))
+
+    def create_user(
+        self, username: str, password: str | None = None, *, is_admin: bool = False
+    ) -> UserOut:
+        body = {"username": username, "password": password, "is_admin": is_admin}
+        return UserOut.model_validate(self._json("POST", "/users", json=body))
+
+    def create_token(self, name: str = "sdk") -> NewTokenOut:
+        return NewTokenOut.model_validate(self._json("POST", "/tokens", json={"name": name}))
+
+    # -- projects and schema ---------------------------------------------------------------
+    def projects(self) -> list[ProjectOut]:
+        return [ProjectOut.model_validate(p) for p in self._json("GET", "/projects")]
+
+    def project(self, project: ProjectRef) -> ProjectOut:
+        return ProjectOut.model_validate(self._json("GET", f"/projects/{self._pid(project)}"))
+
+    def create_project(
+        self,
+        name: str,
+        schema: Mapping[str, Any] | str,
+        *,
+        guidelines: str = "",
+        description: str = "",
+        overlap: int = 1,
+        lease_seconds: int = 1800,
+        strategy: str = "sequential",
+    ) -> ProjectOut:
+        body = {
+            "name": name,
+            "schema": schema,
+            "guidelines": guidelines,
+            "description": description,
+            "overlap": overlap,
+            "lease_seconds": lease_seconds,
+            "strategy": strategy,
+        }
+        created = ProjectOut.model_validate(self._json("POST", "/projects", json=body))
+        self._project_ids[created.name] = created.id
+        return created
+
+    def update_project(self, project: ProjectRef, **settings: Any) -> ProjectOut:
+        return ProjectOut.model_validate(
+            self._json("PATCH", f"/projects/{self._pid(project)}", json=settings)
+        )
+
+    def schema(self, project: ProjectRef) -> SchemaVersionOut:
+        return SchemaVersionOut.model_validate(
+            self._json("GET", f"/projects/{self._pid(project)}/schema")
+        )
+
+    def publish_schema(
+        self,
+        project: ProjectRef,
+        schema: Mapping[str, Any] | str | None = None,
+        *,
+        guidelines: str | None = None,
+        change_note: str = "",
+    ) -> SchemaVersionOut:
+        body = {"schema": schema, "guidelines": guidelines, "change_note": change_note}
+        return SchemaVersionOut.model_validate(
+            self._json("PUT", f"/projects/{self._pid(project)}/schema", json=body)
+        )
+
+    def schema_versions(self, project: ProjectRef) -> list[SchemaVersionOut]:
+        rows = self._json("GET", f"/projects/{self._pid(project)}/schema/versions")
+        return [SchemaVersionOut.model_validate(v) for v in rows]
+
+    def set_member(self, project: ProjectRef, username: str, role: str) -> None:
+        self._request(
+            "PUT", f"/projects/{self._pid(project)}/members/{username}", json={"role": role}
+        )
+
+    # -- import ----------------------------------------------------------------------------
+    def import_file(
+        self, project: ProjectRef, path: str | Path, *, format: str | None = None
+    ) -> ImportOut:
+        path = Path(path)
+        with path.open("rb") as stream:
+            files = {"file": (path.name, stream)}
+            data = {"format": format} if format else {}
+            return ImportOut.model_validate(
+                self._json(
+                    "POST", f"/projects/{self._pid(project)}/imports", files=files, data=data
+                )
+            )
+
+    def import_items(self, project: ProjectRef, items: Sequence[Mapping[str, Any]]) -> ImportOut:
+        """Import a list of dicts (each the item's data, or {"data": …, "meta": …})."""
+        return ImportOut.model_validate(
+            self._json("POST", f"/projects/{self._pid(project)}/items", json={"items": list(items)})
+        )
+
+    def import_dataframe(
+        self, project: ProjectRef, frame: pd.DataFrame, *, name: str = "dataframe"
+    ) -> ImportOut:
+        """Import a DataFrame whole (as Parquet, keeping types): columns become data keys,
+        ``meta.<key>`` columns become metadata."""
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        buffer.seek(0)
+        files = {"file": (f"{name}.parquet", buffer)}
+        return ImportOut.model_validate(
+            self._json("POST", f"/projects/{self._pid(project)}/imports", files=files)
+        )
+
+    # -- the labeling loop -----------------------------------------------------------------
+    def next(self, project: ProjectRef) -> LeaseOut | None:
+        response = self._request("POST", f"/projects/{self._pid(project)}/next")
+        return None if response.status_code == 204 else LeaseOut.model_validate(response.json())
+
+    def submit(
+        self,
+        project: ProjectRef,
+        item_id: int,
+        result: Mapping[str, Any],
+        *,
+        lead_time: float | None = None,
+    ) -> AnnotationOut:
+        body = {"result": dict(result), "lead_time": lead_time}
+        return AnnotationOut.model_validate(
+            self._json(
+                "POST", f"/projects/{self._pid(project)}/items/{item_id}/annotations", json=body
+            )
+        )
+
+    def skip(self, project: ProjectRef, item_id: int, reason: str = "") -> AnnotationOut:
+        return AnnotationOut.model_validate(
+            self._json(
+                "POST",
+                f"/projects/{self._pid(project)}/items/{item_id}/skip",
+                json={"reason": reason},
+            )
+        )
+
+    def release(self, project: ProjectRef, item_id: int) -> None:
+        self._request("POST", f"/projects/{self._pid(project)}/items/{item_id}/release")
+
+    def revise(
+        self, project: ProjectRef, annotation_id: int, result: Mapping[str, Any]
+    ) -> AnnotationOut:
+        return AnnotationOut.model_validate(
+            self._json(
+                "PUT",
+                f"/projects/{self._pid(project)}/annotations/{annotation_id}",
+                json={"result": dict(result)},
+            )
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def items(
+        self, project: ProjectRef, *, page_size: int = 500, **filters: Any
+    ) -> Iterator[ItemOut]:
+        params = {k: v for k, v in filters.items() if v is not None} | {"limit": page_size}
+        path = f"/projects/{self._pid(project)}/items"
+        while True:
+            page = ItemPage.model_validate(self._json("GET", path, params=params))
+            yield from page.items
+            if page.next_after is None:
+                return
+            params["after"] = page.next_after
+
+    def annotations(
+        self, project: ProjectRef, *, annotator: str | None = None, item: int | None = None
+    ) -> Iterator[AnnotationOut]:
+        params: dict[str, Any] = {"limit": 1000}
+        if annotator:
+            params["annotator"] = annotator
+        if item is not None:
+            params["item"] = item
+        path = f"/projects/{self._pid(project)}/annotations"
+        while True:
+            page = [AnnotationOut.model_validate(a) for a in self._json("GET", path, params=params)]
+            yield from page
+            if len(page) < params["limit"]:
+                return
+            params["after"] = page[-1].id
+
+    def export(
+        self, project: ProjectRef, path: str | Path, *, format: str = "jsonl", **filters: Any
+    ) -> Path:
+        """Stream an export to a file without holding it in memory."""
+        path = Path(path)
+        params = {k: v for k, v in filters.items() if v is not None} | {"format": format}
+        with self._http.stream(
+            "GET", f"/projects/{self._pid(project)}/export", params=params
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                body = response.json()
+                raise AccordAPIError(
+                    response.status_code, body.get("detail", ""), body.get("errors")
+                )
+            with path.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+        return path
+
+    def export_dataframe(self, project: ProjectRef, **filters: Any) -> pd.DataFrame:
+        """One row per (item, annotation): item_id, data and meta, annotator, result columns."""
+        params = {k: v for k, v in filters.items() if v is not None} | {"format": "jsonl"}
+        rows: list[dict[str, Any]] = []
+        with self._http.stream(
+            "GET", f"/projects/{self._pid(project)}/export", params=params
+        ) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise AccordAPIError(response.status_code, response.text)
+            for line in response.iter_lines():
+                if line:
+                    rows.extend(_flatten(json.loads(line)))
+        return pd.DataFrame(rows)
+
+
+def _flatten(item: dict[str, Any]) -> list[dict[str, Any]]:
+    base = {"item_id": item["id"]}
+    base |= {f"data.{k}": v for k, v in item["data"].items()}
+    base |= {f"meta.{k}": v for k, v in (item.get("meta") or {}).items()}
+    annotations = item.get("annotations") or []
+    if not annotations:
+        return [base]
+    out = []
+    for a in annotations:
+        row = base | {
+            "annotation_id": a["id"],
+            "annotator": a["annotator"],
+            "lead_time": a["lead_time"],
+            "created_at": a["created_at"],
+        }
+        row |= {f"result.{k}": v for k, v in a["result"].items()}
+        out.append(row)
+    return out

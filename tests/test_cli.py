@@ -1,0 +1,87 @@
+"""The ``accord`` command, run as a real subprocess on a fresh data directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCHEMA = (
+    "fields:\n  - {name: text, type: text}\ncontrols:\n"
+    "  - {name: sentiment, type: choices, field: text, required: true,"
+    " labels: [positive, negative]}\n"
+)
+
+
+def run(data_dir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["ACCORD_DATA_DIR"] = str(data_dir)
+    proc = subprocess.run(
+        [sys.executable, "-m", "accord", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_init_user_project_import_export(data_dir: Path, tmp_path: Path) -> None:
+    out = run(data_dir, "init", "--password", "adminpass1").stdout
+    assert "administrator: admin" in out
+    assert (data_dir / "accord.db").exists()
+    assert "users exist already" in run(data_dir, "init").stdout
+    assert "user alice created  password:" in run(data_dir, "user", "create", "alice").stdout
+    token = run(data_dir, "user", "token", "alice").stdout.strip()
+    assert token.startswith("acc_") and len(token) > 30
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA)
+    assert (
+        "created: id 1"
+        in run(data_dir, "project", "create", "reviews", "--schema", str(schema)).stdout
+    )
+    source = tmp_path / "items.jsonl"
+    source.write_text(
+        "".join(json.dumps({"text": f"review {i}"}) + "\n" for i in range(250))
+        + json.dumps({"text": "review 3"})
+        + "\n"
+    )
+    out = run(data_dir, "import", "reviews", str(source)).stdout
+    assert "imported 250 items, skipped 1 duplicates" in out
+    assert run(data_dir, "project", "list").stdout.strip() == "1\treviews"
+    export = tmp_path / "out.jsonl"
+    run(data_dir, "export", "reviews", "--out", str(export))
+    rows = [json.loads(line) for line in export.read_text().splitlines()]
+    assert len(rows) == 250 and rows[3]["data"] == {"text": "review 3"}
+
+
+def test_errors_are_one_line_without_traceback(data_dir: Path, tmp_path: Path) -> None:
+    run(data_dir, "init", "--password", "adminpass1")
+    schema = tmp_path / "bad.yaml"
+    schema.write_text(
+        "fields: []\ncontrols: [{name: c, type: choices, field: missing, labels: [a]}]\n"
+    )
+    proc = run(data_dir, "project", "create", "broken", "--schema", str(schema), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    good = tmp_path / "good.yaml"
+    good.write_text(SCHEMA)
+    run(data_dir, "project", "create", "p", "--schema", str(good))
+    bad_rows = tmp_path / "bad.jsonl"
+    bad_rows.write_text('{"text": "fine"}\n{"text": "fine too"}\n[1, 2]\n')
+    proc = run(data_dir, "import", "p", str(bad_rows), check=False)
+    assert proc.returncode == 1 and "row 3" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run(data_dir, "import", "nope", str(bad_rows), check=False)
+    assert proc.returncode == 1 and "project 'nope' not found" in proc.stderr

@@ -1,0 +1,56 @@
+"""The Python SDK against a real server on loopback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from accord import Client
+from accord.sdk import AccordAPIError
+from tests.conftest import TEXT_SCHEMA, Factory, unique
+
+
+def test_sdk_round_trip(live_server: str, factory: Factory, tmp_path) -> None:
+    admin = factory.user(admin=True)
+    ann = factory.user()
+    with Client(live_server, admin.token) as client:
+        project = client.create_project(unique("sdk"), TEXT_SCHEMA, guidelines="be kind", overlap=1)
+        client.set_member(project.name, ann.user.username, "annotator")
+        batch = client.import_items(
+            project.id, [{"text": "alpha"}, {"data": {"text": "beta"}, "meta": {"k": "v"}}]
+        )
+        assert (batch.n_items, batch.status) == (2, "completed")
+        frame = pd.DataFrame({"text": ["gamma", "delta"], "meta.k": ["w", "x"]})
+        assert client.import_dataframe(project.name, frame).n_items == 2
+        assert [i.data["text"] for i in client.items(project.id, page_size=3)] == [
+            "alpha",
+            "beta",
+            "gamma",
+            "delta",
+        ]
+        assert client.schema(project.id).guidelines == "be kind"
+        v2 = client.publish_schema(project.id, guidelines="be kinder", change_note="tone")
+        assert v2.version == 2 and len(client.schema_versions(project.id)) == 2
+    with Client(live_server, ann.token) as client:
+        done = []
+        while (lease := client.next(project.id)) is not None:
+            sentiment = "positive" if lease.item.data["text"] in {"alpha", "gamma"} else "negative"
+            done.append(
+                client.submit(project.id, lease.item.id, {"sentiment": sentiment}, lead_time=1.5)
+            )
+        assert len(done) == 4
+        with pytest.raises(AccordAPIError) as err:
+            client.submit(project.id, done[0].item_id, {"sentiment": "positive"})
+        assert err.value.status == 409
+        revised = client.revise(project.id, done[0].id, {"sentiment": "negative"})
+        assert revised.parent_id == done[0].id
+        assert len(list(client.annotations(project.id))) == 4
+    with Client(live_server, admin.token) as client:
+        with pytest.raises(AccordAPIError) as err:
+            client.submit(project.id, done[1].item_id, {"sentiment": "great"})
+        assert err.value.status in (409, 422)
+        table = client.export_dataframe(project.id)
+        assert list(table["data.text"]) == ["alpha", "beta", "gamma", "delta"]
+        assert list(table["result.sentiment"]) == ["negative", "negative", "positive", "negative"]
+        path = client.export(project.id, tmp_path / "out.csv", format="csv")
+        assert path.read_text().count("\n") >= 5
