@@ -42,6 +42,9 @@ AsUserOpt = Annotated[
 ]
 
 
+MAX_ERROR_LENGTH = 300
+
+
 class CliError(Exception):
     pass
 
@@ -61,7 +64,8 @@ def one_line_errors(func: F) -> F:
         except (CliError, OSError) as exc:
             message = str(exc)
         except Exception as exc:  # the promise is one clear line, whatever went wrong
-            message = f"{type(exc).__name__}: {exc}"
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            message = f"{type(exc).__name__}: {first_line[:MAX_ERROR_LENGTH]}"
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(1)
 

@@ -7,8 +7,6 @@ duplicates within the file) is held at a time.
 
 from __future__ import annotations
 
-import json
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +18,7 @@ from accord.core import audit, search_index
 from accord.db.engine import Database
 from accord.db.models import ImportBatch, Item, Project, User, utcnow
 from accord.errors import AccordError, ImportRowError, InvalidInput
-from accord.io import ImportRecord, content_hash, iter_chunks, search_text
+from accord.io import ImportRecord, content_hash, dump_json, iter_chunks, prefetch, search_text
 
 CHUNK = 5000
 MAX_REPORTED_DUPLICATES = 1000
@@ -66,61 +64,95 @@ class _Dedup:
         return True
 
 
-def _reserve_ids(session: Session, n: int) -> list[int]:
-    conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        # The write transaction holds SQLite's lock, so nobody else can take these ids.
-        top = conn.exec_driver_sql(
-            "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='items'), 0), "
-            "coalesce((SELECT max(id) FROM items), 0))"
-        ).scalar()
-        start = int(top or 0) + 1
+class _Ids:
+    """Item ids for the rows of one import, taken in chunks."""
+
+    def __init__(self, session: Session) -> None:
+        self.conn = session.connection()
+        self.next_sqlite_id: int | None = None
+
+    def take(self, n: int) -> list[int]:
+        if self.conn.dialect.name != "sqlite":
+            rows = self.conn.execute(
+                text(
+                    "SELECT nextval(pg_get_serial_sequence('items', 'id')) "
+                    "FROM generate_series(1, :n)"
+                ),
+                {"n": n},
+            )
+            return [int(r[0]) for r in rows]
+        if self.next_sqlite_id is None:
+            # The import's write transaction holds SQLite's lock from here to its end, so
+            # nobody else can take ids: look the top up once and count on from it.
+            top = self.conn.exec_driver_sql(
+                "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='items'), 0), "
+                "coalesce((SELECT max(id) FROM items), 0))"
+            ).scalar()
+            self.next_sqlite_id = int(top or 0) + 1
+        start = self.next_sqlite_id
+        self.next_sqlite_id += n
         return list(range(start, start + n))
-    rows = conn.execute(
-        text("SELECT nextval(pg_get_serial_sequence('items', 'id')) FROM generate_series(1, :n)"),
-        {"n": n},
-    )
-    return [int(r[0]) for r in rows]
 
 
 _INSERT_COLUMNS = (
     "id, project_id, batch_id, data, meta, media, media_info, content_hash, status, "
-    "n_assigned, n_done, rand_key, created_at"
+    "n_assigned, n_done, created_at"
 )
 
 
-def _write_chunk(
-    session: Session, batch: ImportBatch, rows: list[tuple[ImportRecord, str]]
-) -> None:
-    ids = _reserve_ids(session, len(rows))
-    now = utcnow()
-    conn = session.connection()
-    dumps = json.dumps
-    values: list[tuple[Any, ...]] = []
-    texts: list[tuple[int, str]] = []
-    for item_id, (record, digest) in zip(ids, rows, strict=True):
-        values.append(
-            (
-                item_id,
-                batch.project_id,
-                batch.id,
-                dumps(record.data, ensure_ascii=False),
-                dumps(record.meta, ensure_ascii=False),
-                record.media,
-                dumps(record.media_info) if record.media_info is not None else None,
-                digest,
-                "open",
-                0,
-                0,
-                random.getrandbits(31),
-                now,
-            )
+@dataclass(slots=True)
+class _Row:
+    """A record made ready for the database: everything but its id and batch."""
+
+    row: int
+    digest: str
+    data: str
+    meta: str
+    media: str | None
+    media_info: str | None
+    text: str
+
+
+def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
+    return [
+        _Row(
+            r.row,
+            content_hash(r.data, r.media),
+            dump_json(r.data).decode(),
+            dump_json(r.meta).decode() if r.meta else "{}",
+            r.media,
+            dump_json(r.media_info).decode() if r.media_info is not None else None,
+            search_text(r.data),
         )
-        texts.append((item_id, search_text(record.data)))
+        for r in chunk
+    ]
+
+
+def _write_chunk(session: Session, batch: ImportBatch, ids: _Ids, rows: list[_Row]) -> None:
+    item_ids = ids.take(len(rows))
+    conn = session.connection()
+    now = utcnow()
+    values = [
+        (
+            i,
+            batch.project_id,
+            batch.id,
+            r.data,
+            r.meta,
+            r.media,
+            r.media_info,
+            r.digest,
+            "open",
+            0,
+            0,
+            now,
+        )
+        for i, r in zip(item_ids, rows, strict=True)
+    ]
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join([mark] * 13)
+    marks = ", ".join([mark] * 12)
     conn.exec_driver_sql(f"INSERT INTO items ({_INSERT_COLUMNS}) VALUES ({marks})", values)
-    search_index.add(session, texts)
+    search_index.add(session, [(i, r.text) for i, r in zip(item_ids, rows, strict=True)])
 
 
 def import_records(
@@ -134,25 +166,29 @@ def import_records(
     chunk_size: int = CHUNK,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Insert every record as an item of the project, or raise and leave nothing behind."""
+    """Insert every record as an item of the project, or raise and leave nothing behind.
+
+    Parsing, hashing and serialising run in a background thread, one chunk ahead of the
+    database writes, so the two overlap while SQLite works without the GIL."""
     batch = ImportBatch(project_id=project.id, created_by=user.id, source=source, format=format)
     session.add(batch)
     session.flush()
     report = ImportReport(batch_id=batch.id)
     dedup = _Dedup(session, project.id)
-    for chunk in iter_chunks(iter(records), chunk_size):
-        hashed = [(r, content_hash(r.data, r.media)) for r in chunk]
-        known = dedup.existing([h for _, h in hashed])
-        fresh: list[tuple[ImportRecord, str]] = []
-        for record, digest in hashed:
-            if digest in known or not dedup.first_time(digest):
+    ids = _Ids(session)
+    prepared = (_prepare(chunk) for chunk in iter_chunks(iter(records), chunk_size))
+    for rows in prefetch(prepared):
+        known = dedup.existing([r.digest for r in rows])
+        fresh: list[_Row] = []
+        for row in rows:
+            if row.digest in known or not dedup.first_time(row.digest):
                 report.n_duplicates += 1
                 if len(report.duplicate_rows) < MAX_REPORTED_DUPLICATES:
-                    report.duplicate_rows.append(record.row)
+                    report.duplicate_rows.append(row.row)
             else:
-                fresh.append((record, digest))
+                fresh.append(row)
         if fresh:
-            _write_chunk(session, batch, fresh)
+            _write_chunk(session, batch, ids, fresh)
             report.n_items += len(fresh)
         if progress is not None:
             progress(report.n_items + report.n_duplicates)

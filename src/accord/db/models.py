@@ -142,7 +142,6 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash"),
         Index("ix_items_queue", "project_id", "status", "id"),
-        Index("ix_items_queue_random", "project_id", "status", "rand_key"),
         # Ids are never reused, so the contentless full-text index never matches a stale row.
         {"sqlite_autoincrement": True},
     )
@@ -159,7 +158,6 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     n_assigned: Mapped[int] = mapped_column(Integer, default=0)
     n_done: Mapped[int] = mapped_column(Integer, default=0)
-    rand_key: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
