@@ -54,3 +54,26 @@ def test_sdk_round_trip(live_server: str, factory: Factory, tmp_path) -> None:
         assert list(table["result.sentiment"]) == ["negative", "negative", "positive", "negative"]
         path = client.export(project.id, tmp_path / "out.csv", format="csv")
         assert path.read_text().count("\n") >= 5
+
+
+def test_sdk_background_import_and_errors(live_server: str, factory: Factory, tmp_path) -> None:
+    admin = factory.user(admin=True)
+    source = tmp_path / "rows.csv"
+    source.write_text("text,meta.source\n" + "".join(f"line {i},web\n" for i in range(500)))
+    with Client(live_server, admin.token) as client:
+        project = client.create_project(unique("jobs"), TEXT_SCHEMA)
+        started = client.start_import(project.id, source)
+        assert started.status in ("queued", "running", "finished")
+        job = client.wait(started.id, timeout=60, poll=0.05)
+        assert (job.status, job.result) == (
+            "finished",
+            {"batch_id": job.result["batch_id"], "n_items": 500, "n_duplicates": 0},
+        )
+        first = next(iter(client.items(project.id, page_size=1)))
+        assert (first.data, first.meta) == ({"text": "line 0"}, {"source": "web"})
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text('{"text": "ok"}\n{"text": 1, \n')
+        with pytest.raises(AccordAPIError) as err:
+            client.import_file(project.id, bad)
+        assert err.value.status == 422
+        assert err.value.errors[0]["row"] == 2

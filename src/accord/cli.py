@@ -178,6 +178,26 @@ def serve(
     )
 
 
+@app.command()
+@one_line_errors
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit once the queue is empty.")] = False,
+) -> None:
+    """Run background jobs from Redis (ACCORD_REDIS_URL), on any machine that reaches the
+    database and the media storage; start as many as you like."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise CliError("set ACCORD_REDIS_URL: without Redis, jobs run inside `accord serve`")
+    _local(settings)
+    connection = Redis.from_url(settings.redis_url)
+    typer.echo(f"worker on {settings.redis_url}, queue {settings.rq_queue!r}")
+    queue = Queue(settings.rq_queue, connection=connection)
+    Worker([queue], connection=connection).work(burst=burst)
+
+
 @user_app.command("create")
 @one_line_errors
 def user_create(
@@ -321,7 +341,10 @@ def import_(
             user = _acting_user(session, as_user)
         fmt = format or detect_format(str(source))
         if fmt == "folder":
-            report = media.import_folder(db, target.id, user.id, source, copy=copy_media)
+            storage = media.storage_for(get_settings()) if copy_media else None
+            report = media.import_folder(
+                db, target.id, user.id, source, copy=copy_media, storage=storage
+            )
         else:
             with source.open("rb") as stream:
                 report = imports.run_import(

@@ -21,14 +21,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Run background jobs on RQ through this Redis."
     )
+    rq_queue: str = Field(default="accord", description="The RQ queue jobs go to.")
     storage: str = Field(default="local", description="Media storage backend: local or s3.")
     s3_bucket: str | None = None
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
-    secret_key: str | None = Field(
-        default=None, description="Signs nothing yet; reserved for cookies."
-    )
     session_hours: float = 24.0 * 7
     secure_cookies: bool = False
     default_lease_seconds: int = 1800

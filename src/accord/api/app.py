@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import APIRouter, FastAPI
 
 from accord import __version__
 from accord.api import errors
 from accord.api.routes import annotations as annotation_routes
-from accord.api.routes import auth, data, items, projects, queue, users
+from accord.api.routes import auth, data, items, jobs, projects, queue, users
 from accord.config import Settings, get_settings
+from accord.core.media import storage_for
 from accord.db.engine import Database, open_database
+from accord.jobs.runners import make_runner
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    database = db or open_database(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Jobs run while the server runs: the runner starts and stops with it.
+        app.state.runner = make_runner(settings, database)
+        yield
+        app.state.runner.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Accord",
         version=__version__,
         description="Open-source data annotation platform.",
@@ -24,10 +39,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         openapi_url=f"{API_PREFIX}/openapi.json",
     )
     app.state.settings = settings
-    app.state.db = db or open_database(settings)
+    app.state.db = database
+    app.state.storage = storage_for(settings)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, users, projects, items, queue, annotation_routes, data):
+    for module in (auth, users, projects, items, queue, annotation_routes, data, jobs):
         api.include_router(module.router)
 
     @api.get("/health", tags=["meta"])

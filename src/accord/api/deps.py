@@ -14,6 +14,8 @@ from accord.core import users
 from accord.db.engine import Database
 from accord.db.models import User
 from accord.errors import Forbidden, Unauthorized
+from accord.io import MediaStorage
+from accord.jobs.runners import JobRunner
 
 SESSION_COOKIE = "accord_session"
 CSRF_HEADER = "x-csrf-token"
@@ -30,6 +32,18 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def get_storage_dep(request: Request) -> MediaStorage:
+    storage: MediaStorage = request.app.state.storage
+    return storage
+
+
+def get_runner(request: Request) -> JobRunner:
+    runner: JobRunner = request.app.state.runner
+    return runner
+
+
+StorageDep = Annotated[MediaStorage, Depends(get_storage_dep)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 DatabaseDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 

@@ -207,6 +207,19 @@ class ImportOut(Out):
     finished_at: datetime | None
 
 
+class JobOut(Out):
+    id: int
+    kind: str
+    status: str = Field(description="queued, running, finished or failed")
+    project_id: int | None
+    result: dict[str, Any] | None
+    error: str | None
+    progress: int | None = Field(default=None, description="units done so far (import: rows)")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 class AuditOut(Out):
     id: int
     at: datetime

@@ -8,7 +8,8 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from accord.core import search_index
-from accord.db.models import Annotation, AnnotationLabel, Assignment, Item, Project
+from accord.core.policies import ProjectPolicy, can
+from accord.db.models import Annotation, AnnotationLabel, Assignment, Item, Project, User
 from accord.errors import InvalidInput, NotFound
 from accord.schema import ItemContext, MediaInfo
 
@@ -30,6 +31,17 @@ def item_context(item: Item) -> ItemContext:
         MediaInfo(**{k: info[k] for k in _MEDIA_KEYS if info.get(k) is not None}) if info else None
     )
     return ItemContext(id=item.id, data=item.data, media=media)
+
+
+def get_visible_item(session: Session, user: User, project: Project, item_id: int) -> Item:
+    """An item as ``user`` may open it: reviewers and managers see every item, an annotator
+    only the items they were given; to anyone else it does not exist."""
+    item = get_item(session, project, item_id)
+    if can(session, user, ProjectPolicy.view_all_annotations(project)):
+        return item
+    if not has_assignment(session, item.id, user.id):
+        raise NotFound(f"item {item_id} not found in project {project.id}")
+    return item
 
 
 def has_assignment(session: Session, item_id: int, user_id: int) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
+
+import orjson
 
 from accord.errors import ImportRowError, InvalidInput
 from accord.io.records import ImportRecord, record_from_columns, record_from_object
@@ -52,7 +53,7 @@ def read_records_from_objects(objects: Iterable[Any]) -> Iterator[ImportRecord]:
 
 
 def _jsonl(stream: IO[bytes]) -> Iterator[ImportRecord]:
-    loads = json.loads
+    loads = orjson.loads
     for row, line in enumerate(stream, start=1):
         if row == 1 and line.startswith(codecs.BOM_UTF8):
             line = line[3:]

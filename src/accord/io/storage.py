@@ -75,6 +75,10 @@ class LocalStorage:
     def url(self, ref: str, expires: int = 3600) -> str | None:
         return None  # served by the application itself
 
+    def path_of(self, ref: str) -> Path:
+        """The file behind a reference, for serving it directly (it may not exist)."""
+        return self._path(ref)
+
 
 class S3Storage:
     """An S3-compatible bucket through boto3 (install the `s3` extra)."""

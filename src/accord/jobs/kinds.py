@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from accord.core import imports
-from accord.db.engine import Database
+from accord.core.media import storage_for
 from accord.db.models import Job
 from accord.errors import InvalidInput
 from accord.io import read_records
-from accord.jobs.registry import job_kind
+from accord.jobs.registry import JobContext, job_kind
 
 
 @job_kind("import")
-def import_file(db: Database, job: Job) -> dict[str, Any]:
-    """Import an uploaded file that the server saved; the file is removed afterwards."""
-    path = Path(job.params["path"])
+def import_upload(context: JobContext, job: Job) -> dict[str, Any]:
+    """Import a file the server put into media storage; the file is removed afterwards, so a
+    worker on another machine reads it as long as both share the storage (S3 or a mount)."""
     if job.project_id is None or job.created_by is None:
         raise InvalidInput("an import job needs a project and a user")
+    storage = storage_for(context.settings)
+    ref, fmt = job.params["ref"], job.params["format"]
     try:
-        with path.open("rb") as stream:
+        with storage.open(ref) as stream:
             report = imports.run_import(
-                db,
+                context.db,
                 job.project_id,
                 job.created_by,
-                read_records(stream, format=job.params["format"]),
-                source=job.params.get("source", path.name),
-                format=job.params["format"],
+                read_records(stream, format=fmt),
+                source=job.params.get("source", ref),
+                format=fmt,
+                progress=context.progress,
             )
     finally:
-        path.unlink(missing_ok=True)
+        storage.delete(ref)
     return {
         "batch_id": report.batch_id,
         "n_items": report.n_items,

@@ -5,15 +5,28 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from accord.config import Settings
 from accord.db.engine import Database
 from accord.db.models import Job, utcnow
 from accord.errors import AccordError
 
 log = logging.getLogger(__name__)
 
-JobFunction = Callable[[Database, Job], dict[str, Any]]
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job may use. ``progress`` takes the number of units done so far; it is
+    kept outside the database, because an import holds SQLite's write lock while it runs."""
+
+    db: Database
+    settings: Settings
+    progress: Callable[[int], None]
+
+
+JobFunction = Callable[[JobContext, Job], dict[str, Any]]
 KINDS: dict[str, JobFunction] = {}
 
 
@@ -25,16 +38,16 @@ def job_kind(name: str) -> Callable[[JobFunction], JobFunction]:
     return register
 
 
-def execute(db: Database, job_id: int) -> None:
+def execute(context: JobContext, job_id: int) -> None:
     """Run a queued job and record its outcome; a failure is stored, never raised to the runner."""
+    db = context.db
     with db.transaction() as session:
         job = session.get(Job, job_id)
         if job is None or job.status != "queued":
             return
         job.status, job.started_at = "running", utcnow()
     try:
-        func = KINDS[job.kind]
-        result = func(db, job)
+        result = KINDS[job.kind](context, job)
     except AccordError as exc:
         outcome: dict[str, Any] = {"status": "failed", "error": exc.message}
     except Exception as exc:  # a job must end in a recorded state whatever happened

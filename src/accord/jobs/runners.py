@@ -5,12 +5,13 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from accord.config import Settings
+from accord.config import Settings, get_settings
 from accord.db.engine import Database, open_database
 from accord.db.models import Job
-from accord.jobs.registry import KINDS, execute
+from accord.jobs import kinds as _kinds  # noqa: F401  (registers the job kinds)
+from accord.jobs.registry import KINDS, JobContext, execute
 
-RQ_QUEUE = "accord"
+JOB_TIMEOUT_SECONDS = 6 * 3600
 
 
 class JobRunner(Protocol):
@@ -18,21 +19,32 @@ class JobRunner(Protocol):
 
     def submit(self, job_id: int) -> None: ...
 
+    def progress(self, job_id: int) -> int | None: ...
+
     def shutdown(self) -> None: ...
 
 
 class InProcessRunner:
-    """Two worker threads inside the server process: nothing else to run."""
+    """Worker threads inside the server process: nothing else to run."""
 
     name = "inprocess"
 
-    def __init__(self, db: Database, workers: int = 2) -> None:
+    def __init__(self, db: Database, settings: Settings, workers: int = 2) -> None:
         self.db = db
+        self.settings = settings
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="accord-job")
         self.futures: dict[int, Future[None]] = {}
+        self.done: dict[int, int] = {}
 
     def submit(self, job_id: int) -> None:
-        self.futures[job_id] = self.pool.submit(execute, self.db, job_id)
+        def report(n: int) -> None:
+            self.done[job_id] = n
+
+        context = JobContext(self.db, self.settings, report)
+        self.futures[job_id] = self.pool.submit(execute, context, job_id)
+
+    def progress(self, job_id: int) -> int | None:
+        return self.done.get(job_id)
 
     def wait(self, job_id: int, timeout: float | None = None) -> None:
         future = self.futures.pop(job_id, None)
@@ -43,15 +55,28 @@ class InProcessRunner:
         self.pool.shutdown(wait=True)
 
 
-def run_rq_job(database_url: str, job_id: int) -> None:
-    """Entry point of RQ workers (`accord worker`): executes a job against the given database."""
-    from accord.config import get_settings
+def _progress_key(job_id: int) -> str:
+    return f"accord:job:{job_id}:progress"
 
-    db = open_database(get_settings(), database_url)
+
+def run_rq_job(job_id: int) -> None:
+    """What `accord worker` processes run: one recorded job, against the worker's own settings
+    (the same ACCORD_DATABASE_URL and storage as the server's)."""
+    from redis import Redis
+
+    settings = get_settings()
+    assert settings.redis_url, "workers need ACCORD_REDIS_URL"
+    redis = Redis.from_url(settings.redis_url)
+    db = open_database(settings)
+
+    def report(n: int) -> None:
+        redis.set(_progress_key(job_id), n, ex=JOB_TIMEOUT_SECONDS)
+
     try:
-        execute(db, job_id)
+        execute(JobContext(db, settings, report), job_id)
     finally:
         db.dispose()
+        redis.close()
 
 
 class RQRunner:
@@ -59,16 +84,19 @@ class RQRunner:
 
     name = "rq"
 
-    def __init__(self, db: Database, redis_url: str) -> None:
+    def __init__(self, redis_url: str, queue: str) -> None:
         from redis import Redis
         from rq import Queue
 
-        self.db = db
         self.redis = Redis.from_url(redis_url)
-        self.queue = Queue(RQ_QUEUE, connection=self.redis)
+        self.queue = Queue(queue, connection=self.redis)
 
     def submit(self, job_id: int) -> None:
-        self.queue.enqueue(run_rq_job, self.db.url, job_id, job_timeout=6 * 3600)
+        self.queue.enqueue(run_rq_job, job_id, job_timeout=JOB_TIMEOUT_SECONDS)
+
+    def progress(self, job_id: int) -> int | None:
+        value = self.redis.get(_progress_key(job_id))
+        return int(value) if value is not None else None
 
     def shutdown(self) -> None:
         self.redis.close()
@@ -76,8 +104,8 @@ class RQRunner:
 
 def make_runner(settings: Settings, db: Database) -> JobRunner:
     if settings.redis_url:
-        return RQRunner(db, settings.redis_url)
-    return InProcessRunner(db)
+        return RQRunner(settings.redis_url, settings.rq_queue)
+    return InProcessRunner(db, settings)
 
 
 def enqueue(
@@ -89,7 +117,7 @@ def enqueue(
     project_id: int | None,
     user_id: int | None,
 ) -> int:
-    """Record a job and hand it to the runner; the job's row tells its state from then on."""
+    """Record a job, commit, then hand it to the runner (so a worker always finds its row)."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     with db.transaction() as session:

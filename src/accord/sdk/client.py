@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from accord.api.payloads import (
     ImportOut,
     ItemOut,
     ItemPage,
+    JobOut,
     LeaseOut,
     NewTokenOut,
     ProjectOut,
@@ -182,6 +184,32 @@ class Client:
                     "POST", f"/projects/{self._pid(project)}/imports", files=files, data=data
                 )
             )
+
+    def start_import(
+        self, project: ProjectRef, path: str | Path, *, format: str | None = None
+    ) -> JobOut:
+        """Upload a file and import it as a background job; see ``job`` and ``wait``."""
+        path = Path(path)
+        with path.open("rb") as stream:
+            files = {"file": (path.name, stream)}
+            data = {"format": format} if format else {}
+            return JobOut.model_validate(
+                self._json(
+                    "POST", f"/projects/{self._pid(project)}/import-jobs", files=files, data=data
+                )
+            )
+
+    def job(self, job_id: int) -> JobOut:
+        return JobOut.model_validate(self._json("GET", f"/jobs/{job_id}"))
+
+    def wait(self, job_id: int, *, timeout: float = 3600, poll: float = 0.5) -> JobOut:
+        """The job once it has finished or failed (raises TimeoutError after ``timeout`` s)."""
+        deadline = time.monotonic() + timeout
+        while (job := self.job(job_id)).status in ("queued", "running"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} is still {job.status} after {timeout} s")
+            time.sleep(poll)
+        return job
 
     def import_items(self, project: ProjectRef, items: Sequence[Mapping[str, Any]]) -> ImportOut:
         """Import a list of dicts (each the item's data, or {"data": …, "meta": …})."""

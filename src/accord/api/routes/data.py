@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -10,12 +11,20 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from accord.api.deps import CurrentUser, DatabaseDep, ReadSessionDep, SessionDep
-from accord.api.payloads import ImportOut, ItemsIn, PredictionsIn
+from accord.api.deps import (
+    CurrentUser,
+    DatabaseDep,
+    ReadSessionDep,
+    RunnerDep,
+    SessionDep,
+    StorageDep,
+)
+from accord.api.payloads import ImportOut, ItemsIn, JobOut, PredictionsIn
 from accord.core import exports, imports, items, media, predictions, projects, users
 from accord.core.policies import ProjectPolicy, authorize, require_admin
-from accord.db.models import ImportBatch
+from accord.db.models import ImportBatch, Job
 from accord.io import detect_format, export_stream, read_records, read_records_from_objects
+from accord.jobs.runners import enqueue
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["data"])
 
@@ -45,6 +54,29 @@ def import_file(
     return _batch(db, report.batch_id)
 
 
+@router.post("/import-jobs", response_model=JobOut, status_code=202)
+def import_file_in_background(
+    project_id: int,
+    db: DatabaseDep,
+    session: ReadSessionDep,
+    user: CurrentUser,
+    storage: StorageDep,
+    runner: RunnerDep,
+    file: Annotated[UploadFile, File(description="JSON, JSONL, CSV, TSV or Parquet")],
+    format: Annotated[str | None, Form()] = None,
+) -> JobOut:
+    """Store the upload and import it as a background job; follow it at /jobs/{id}."""
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    name = Path(file.filename or "upload").name
+    fmt = format or detect_format(name)
+    ref = storage.put(f"uploads/{uuid.uuid4().hex}/{name}", file.file)
+    params = {"ref": ref, "format": fmt, "source": name}
+    job_id = enqueue(db, runner, "import", params, project_id=project.id, user_id=user.id)
+    with db.transaction(write=False) as read:
+        return JobOut.model_validate(read.get(Job, job_id))
+
+
 class FolderIn(BaseModel):
     path: str
     copy_media: bool = False
@@ -52,12 +84,19 @@ class FolderIn(BaseModel):
 
 @router.post("/imports/folder", response_model=ImportOut, status_code=201)
 def import_folder(
-    project_id: int, body: FolderIn, db: DatabaseDep, session: ReadSessionDep, user: CurrentUser
+    project_id: int,
+    body: FolderIn,
+    db: DatabaseDep,
+    session: ReadSessionDep,
+    user: CurrentUser,
+    storage: StorageDep,
 ) -> ImportOut:
     require_admin(user)  # reads the server's file system
     project = projects.get_project(session, project_id)
     folder = Path(body.path)
-    report = media.import_folder(db, project.id, user.id, folder, copy=body.copy_media)
+    report = media.import_folder(
+        db, project.id, user.id, folder, copy=body.copy_media, storage=storage
+    )
     return _batch(db, report.batch_id)
 
 

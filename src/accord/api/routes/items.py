@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from accord.api.deps import CurrentUser, SessionDep
+from accord.api.deps import CurrentUser, SessionDep, StorageDep
 from accord.api.payloads import ItemOut, ItemPage, PredictionOut
-from accord.core import items, predictions, projects, users
-from accord.core.policies import ProjectPolicy, authorize, can
-from accord.errors import NotFound
+from accord.core import items, media, predictions, projects, users
+from accord.core.policies import ProjectPolicy, authorize
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
 
@@ -45,12 +45,25 @@ def list_items(
 def get_item(project_id: int, item_id: int, session: SessionDep, user: CurrentUser) -> ItemOut:
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view(project))
-    item = items.get_item(session, project, item_id)
-    if not can(
-        session, user, ProjectPolicy.view_all_annotations(project)
-    ) and not items.has_assignment(session, item.id, user.id):
-        raise NotFound(f"item {item_id} not found in project {project_id}")
-    return ItemOut.model_validate(item)
+    return ItemOut.model_validate(items.get_visible_item(session, user, project, item_id))
+
+
+@router.get(
+    "/{item_id}/media",
+    response_class=FileResponse,
+    responses={307: {"description": "Redirect to the media's URL (S3, http)"}},
+)
+def get_media(
+    project_id: int, item_id: int, session: SessionDep, user: CurrentUser, storage: StorageDep
+) -> Response:
+    """The item's image, audio or video file."""
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.view(project))
+    source = media.media_source(items.get_visible_item(session, user, project, item_id), storage)
+    if source.url is not None:
+        return RedirectResponse(source.url, status_code=307)
+    assert source.path is not None
+    return FileResponse(source.path, media_type=source.content_type)
 
 
 @router.get("/{item_id}/predictions", response_model=list[PredictionOut])
