@@ -9,6 +9,9 @@ import random
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,6 +66,49 @@ def accord(data_dir: Path, *args: str, capture: bool = True) -> subprocess.Compl
         text=True,
         capture_output=capture,
     )
+
+
+@contextmanager
+def served(data_dir: Path) -> Iterator[str]:
+    """`accord serve` on the data directory, in a subprocess; yields the API's base URL."""
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env["ACCORD_DATA_DIR"] = str(data_dir)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "accord", "serve", "--port", str(port), "--no-demo"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def git_commit() -> str:
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return found.stdout.strip() or "uncommitted"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def write_section(title: str, body: str) -> None:

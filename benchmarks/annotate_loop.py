@@ -10,28 +10,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-from _common import ROOT, accord, free_port, machine, sentences, text_of_about, write_section
+from _common import (
+    accord,
+    git_commit,
+    machine,
+    pct,
+    sentences,
+    served,
+    text_of_about,
+    write_section,
+)
 
 SCHEMA = (
     "fields:\n  - {name: text, type: text}\ncontrols:\n"
     "  - {name: sentiment, type: choices, field: text, required: true,"
     " labels: [positive, negative]}\n"
 )
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def main() -> None:
@@ -57,26 +59,7 @@ def main() -> None:
         accord(data_dir, "user", "create", "annotator", "--password", "annotator-pass")
         token = accord(data_dir, "user", "token", "annotator").stdout.strip()
         admin_token = accord(data_dir, "user", "token", "admin").stdout.strip()
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-        env["ACCORD_DATA_DIR"] = str(data_dir)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "accord", "serve", "--port", str(port), "--no-demo"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}/api/v1"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(f"{base}/health", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with served(data_dir) as base:
             httpx.put(
                 f"{base}/projects/1/members/annotator",
                 json={"role": "annotator"},
@@ -103,9 +86,6 @@ def main() -> None:
                     if i >= 100:  # the first 100 loops warm up connections and caches
                         nexts.append((t1 - t0) * 1000)
                         submits.append((t2 - t1) * 1000)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
         loop_ms = [a + b for a, b in zip(nexts, submits, strict=True)]
         rows = [
             ("next", nexts),
@@ -121,12 +101,9 @@ def main() -> None:
         print(f"{per_second:.0f} annotations/s from one client")
         if args.no_write:
             return
-        git = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
         write_section(
             "Annotate loop: next -> submit over HTTP, 100,000-item project",
-            f"""Command: `python benchmarks/annotate_loop.py` (commit {git or "uncommitted"}).
+            f"""Command: `python benchmarks/annotate_loop.py` (commit {git_commit()}).
 Machine: {machine()}.
 Server: `accord serve` (uvicorn, one process, SQLite WAL with synchronous=FULL, i.e. every
 acknowledged annotation is on disk). {args.items:,} items, overlap 1, one keep-alive client,

@@ -12,13 +12,12 @@ import argparse
 import json
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, accord, machine, sentences, text_of_about, write_section
+from _common import accord, git_commit, machine, sentences, text_of_about, write_section
 
 SCHEMA = (
     "fields:\n  - {name: text, type: text}\ncontrols:\n"
@@ -62,12 +61,9 @@ def main() -> None:
         )
         if args.no_write:
             return
-        git = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
         write_section(
             "Import: 1,000,000 text items through the CLI into SQLite",
-            f"""Command: `python benchmarks/import.py` (commit {git or "uncommitted"}).
+            f"""Command: `python benchmarks/import.py` (commit {git_commit()}).
 Machine: {machine()}.
 
 | rows | JSONL | wall time of `accord import` | items/s | peak RSS of the command | database |

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,46 @@ def test_errors_are_one_line_without_traceback(data_dir: Path, tmp_path: Path) -
     assert proc.returncode == 1 and "row 3" in proc.stderr and "Traceback" not in proc.stderr
     proc = run(data_dir, "import", "nope", str(bad_rows), check=False)
     assert proc.returncode == 1 and "project 'nope' not found" in proc.stderr
+
+
+def test_serve_starts_with_an_administrator_and_the_demo_project(data_dir: Path) -> None:
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env.update(ACCORD_DATA_DIR=str(data_dir), ACCORD_ADMIN_PASSWORD="first-admin-pass")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "accord", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}/api/v1"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+            time.sleep(0.2)
+        with httpx.Client(base_url=base) as http:
+            login = http.post(
+                "/auth/login", json={"username": "admin", "password": "first-admin-pass"}
+            )
+            assert login.status_code == 200
+            (demo,) = http.get("/projects").json()
+            assert demo["name"].startswith("Demo")
+            page = http.get(f"/projects/{demo['id']}/items", params={"limit": 500}).json()
+            assert len(page["items"]) == 300
+            assert all(item["data"]["text"].strip() for item in page["items"])
+            assert demo["created_at"].endswith("Z") or demo["created_at"].endswith("+00:00")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert run(data_dir, "project", "list").stdout.count("Demo") == 1

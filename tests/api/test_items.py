@@ -130,3 +130,34 @@ def test_export_formats_carry_items_and_annotations(
     assert (
         client.get(f"/api/v1/projects/{project.id}/export", headers=ann.headers).status_code == 403
     )
+
+
+def test_search_pages_walk_every_match_once_in_both_directions(
+    client, db, admin: Actor, factory: Factory
+) -> None:
+    project = factory.project(admin)
+    other = factory.project(admin)
+    # Matches of another project sit between this project's: the search index is shared.
+    add_items(db, other, admin.user, [f"zebra crossing {i}" for i in range(700)])
+    texts = [f"zebra {i}" if i % 3 == 0 else f"horse {i}" for i in range(900)]
+    meta = [{"half": "a" if i < 450 else "b"} for i in range(900)]
+    add_items(db, project, admin.user, texts, meta)
+    add_items(db, other, admin.user, [f"zebra late {i}" for i in range(300)])
+    expected = [t for t in texts if t.startswith("zebra")]
+    seen, after = [], None
+    while True:
+        params = {"q": "zebra", "limit": 37, **({"after": after} if after else {})}
+        page = _items(client, project.id, admin, **params)
+        seen += [i["data"]["text"] for i in page["items"]]
+        after = page["next_after"]
+        if after is None:
+            break
+    assert seen == expected
+    everything = _items(client, project.id, admin, q="zebra", limit=1000)["items"]
+    ids = [i["id"] for i in everything]
+    back = _items(client, project.id, admin, q="zebra", before=ids[200], limit=25)["items"]
+    assert [i["id"] for i in back] == ids[175:200]
+    half_b = _items(client, project.id, admin, q="zeb", meta_key="half", meta_value="b", limit=5)
+    assert [i["data"]["text"] for i in half_b["items"]] == [
+        t for i, t in enumerate(texts) if i >= 450 and t.startswith("zebra")
+    ][:5]

@@ -131,7 +131,11 @@ def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
 def _write_chunk(session: Session, batch: ImportBatch, ids: _Ids, rows: list[_Row]) -> None:
     item_ids = ids.take(len(rows))
     conn = session.connection()
-    now = utcnow()
+    # Rows go straight to the driver: convert the timestamp as the ORM column would.
+    now: Any = utcnow()
+    to_db = Item.__table__.c.created_at.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if to_db is not None:
+        now = to_db(now)
     values = [
         (
             i,

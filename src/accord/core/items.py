@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
@@ -118,6 +118,8 @@ def list_items(
     cursors, so page 5,000 costs what page 1 costs."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1 to {MAX_PAGE}", [{"field": "limit", "rule": "range"}])
+    if f.q:
+        return _search_page(session, project, f, after=after, before=before, limit=limit)
     query = filtered(session, project, f)
     if before is not None:
         rows = list(
@@ -127,3 +129,37 @@ def list_items(
     if after is not None:
         query = query.where(Item.id > after)
     return list(session.scalars(query.order_by(Item.id).limit(limit)))
+
+
+def _search_page(
+    session: Session,
+    project: Project,
+    f: ItemFilter,
+    *,
+    after: int | None,
+    before: int | None,
+    limit: int,
+) -> list[Item]:
+    """A page of a full-text search: the search index walks from the cursor in id order and the
+    other filters are applied to each batch of its matches, until the page is full. The index is
+    shared by all projects, so batches grow when few matches belong to this one."""
+    assert f.q
+    others = filtered(session, project, replace(f, q=None))
+    found: list[Item] = []
+    batch = max(4 * limit, 200)
+    while len(found) < limit:
+        ids = search_index.matching_ids(session, f.q, after=after, before=before, limit=batch)
+        if not ids:
+            break
+        rows = list(session.scalars(others.where(Item.id.in_(ids))))
+        rows.sort(key=lambda item: item.id, reverse=before is not None)
+        found.extend(rows[: limit - len(found)])
+        if len(ids) < batch:
+            break
+        if before is not None:
+            before = ids[-1]
+        else:
+            after = ids[-1]
+        batch = min(batch * 4, 20_000)
+    found.sort(key=lambda item: item.id)
+    return found

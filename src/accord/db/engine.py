@@ -38,6 +38,9 @@ def _sqlite_engine(url: str, settings: Settings, immediate: bool) -> Engine:
         # Let SQLAlchemy's "begin" event issue BEGIN itself, so we choose its kind.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # Takes effect only while the file is still empty: 8 KiB pages suit rows of a few
+        # hundred bytes (fewer page splits when a million items arrive at once).
+        cur.execute("PRAGMA page_size=8192")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")

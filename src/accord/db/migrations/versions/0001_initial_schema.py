@@ -292,6 +292,7 @@ def upgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_items_batch_id"), ["batch_id"], unique=False)
         batch_op.create_index("ix_items_queue", ["project_id", "status", "id"], unique=False)
+        batch_op.create_index("ix_items_listing", ["project_id", "id"], unique=False)
 
     op.create_table(
         "annotations",
