@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from accord import __version__
+from accord import __version__, web
 from accord.api import errors
 from accord.api.routes import annotations as annotation_routes
 from accord.api.routes import auth, data, items, jobs, projects, queue, users
@@ -51,4 +51,5 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return {"status": "ok", "version": __version__}
 
     app.include_router(api)
+    web.install(app)
     return app

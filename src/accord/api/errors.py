@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from accord.errors import (
     AccordError,
@@ -47,11 +47,27 @@ def _body(exc: AccordError) -> tuple[int, dict[str, Any]]:
     return status, body
 
 
-async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+TITLES = {401: "Please log in", 403: "Not allowed", 404: "Not found", 409: "Conflict"}
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AccordError)
     status, body = _body(exc)
+    if not request.url.path.startswith("/api/"):
+        return _page_error(request, exc, status)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _page_error(request: Request, exc: AccordError, status: int) -> Response:
+    """Pages answer errors as pages: a login redirect, or the message in the site's layout."""
+    from accord.web.auth import LoginRequired, login_url
+    from accord.web.render import page
+
+    if isinstance(exc, LoginRequired):
+        return RedirectResponse(login_url(exc.next_url), status_code=303)
+    title = TITLES.get(status, "Something is wrong")
+    return page(request, "error.html", status_code=status, title=title, message=exc.message)
 
 
 async def _request_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,18 @@
+"""The browser UI: server-rendered pages (Jinja2 + htmx) and labeling widgets as ES modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    from accord.web.pages import home, label, login
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (login, home, label):
+        app.include_router(module.router)

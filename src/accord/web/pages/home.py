@@ -1,0 +1,52 @@
+"""The projects list and a project's overview."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from accord.api.deps import ReadSessionDep
+from accord.core import progress, projects
+from accord.core.policies import ProjectPolicy, authorize, can, role_in
+from accord.web.auth import PageUser
+from accord.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def project_list(request: Request, session: ReadSessionDep, user: PageUser) -> HTMLResponse:
+    rows = []
+    for project in projects.list_projects(session, user):
+        role = role_in(session, user, project.id)
+        rows.append(
+            {
+                "project": project,
+                "role": role.name if role else "administrator",
+                "progress": progress.project_progress(session, project),
+                "mine": progress.own_submissions(session, project, user.id),
+            }
+        )
+    return page(request, "projects.html", rows=rows)
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse)
+def overview(
+    project_id: int, request: Request, session: ReadSessionDep, user: PageUser
+) -> HTMLResponse:
+    project = projects.get_project(session, project_id)
+    role = authorize(session, user, ProjectPolicy.view(project))
+    manager = can(session, user, ProjectPolicy.manage(project))
+    return page(
+        request,
+        "project.html",
+        project=project,
+        role=role.name,
+        can_review=can(session, user, ProjectPolicy.review(project)),
+        can_manage=manager,
+        counts=projects.project_counts(session, project),
+        progress=progress.project_progress(session, project),
+        mine=progress.own_submissions(session, project, user.id),
+        workers=progress.active_workers(session, project) if manager else [],
+        schema=projects.current_schema(session, project),
+    )

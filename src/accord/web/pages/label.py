@@ -1,0 +1,31 @@
+"""The labeling page: a shell around the <accord-labeler> component, which talks to the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from accord.api.deps import ReadSessionDep
+from accord.core import projects
+from accord.core.policies import ProjectPolicy, authorize, can
+from accord.web.auth import PageUser
+from accord.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/projects/{project_id}/label", response_class=HTMLResponse)
+def label(
+    project_id: int, request: Request, session: ReadSessionDep, user: PageUser
+) -> HTMLResponse:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.annotate(project))
+    current = projects.current_schema(session, project)
+    return page(
+        request,
+        "label.html",
+        project=project,
+        schema=current,
+        can_review=can(session, user, ProjectPolicy.review(project)),
+        can_manage=can(session, user, ProjectPolicy.manage(project)),
+    )
