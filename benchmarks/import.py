@@ -51,7 +51,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         assert peak_mb >= before / 1024
-        db_mb = sum(p.stat().st_size for p in data_dir.glob("accord.db*")) / 2**20
+        db_mb = sum(p.stat().st_size for p in data_dir.glob("accord*.db*")) / 2**20
         file_mb = source.stat().st_size / 2**20
         rate = args.rows / seconds
         print(out)

@@ -149,12 +149,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Any) -> Iterator[str]:
-    """The app served by a real uvicorn on loopback, for tests that need real concurrent HTTP."""
+def live_server(settings: Settings, db: Database) -> Iterator[str]:
+    """An app of its own served by a real uvicorn on loopback, for tests that need real HTTP
+    (its lifespan, and so its job runner, must not be shared with the in-process clients)."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -163,7 +163,7 @@ def test_media_folder_import_reads_image_sizes(client, db, admin: Actor, factory
         },
         headers=admin.headers,
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["rule"] == "box_outside_image"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["rule"] == "outside_image"
 
 
 def test_import_rejects_unknown_format(client, admin: Actor, factory: Factory) -> None:

@@ -26,9 +26,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Jobs run while the server runs: the runner starts and stops with it.
-        app.state.runner = make_runner(settings, database)
+        runner = app.state.runner = make_runner(settings, database)
         yield
-        app.state.runner.shutdown()
+        runner.shutdown()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -67,8 +67,9 @@ class _Dedup:
 class _Ids:
     """Item ids for the rows of one import, taken in chunks."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, index: search_index.IndexWriter) -> None:
         self.conn = session.connection()
+        self.index = index
         self.next_sqlite_id: int | None = None
 
     def take(self, n: int) -> list[int]:
@@ -83,12 +84,13 @@ class _Ids:
             return [int(r[0]) for r in rows]
         if self.next_sqlite_id is None:
             # The import's write transaction holds SQLite's lock from here to its end, so
-            # nobody else can take ids: look the top up once and count on from it.
+            # nobody else can take ids: look the top up once and count on from it. Ids the
+            # search index has seen are never given again (see core/search_index.py).
             top = self.conn.exec_driver_sql(
                 "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name='items'), 0), "
                 "coalesce((SELECT max(id) FROM items), 0))"
             ).scalar()
-            self.next_sqlite_id = int(top or 0) + 1
+            self.next_sqlite_id = max(int(top or 0), self.index.highest_id()) + 1
         start = self.next_sqlite_id
         self.next_sqlite_id += n
         return list(range(start, start + n))
@@ -128,7 +130,13 @@ def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
     ]
 
 
-def _write_chunk(session: Session, batch: ImportBatch, ids: _Ids, rows: list[_Row]) -> None:
+def _write_chunk(
+    session: Session,
+    batch: ImportBatch,
+    ids: _Ids,
+    index: search_index.IndexWriter,
+    rows: list[_Row],
+) -> None:
     item_ids = ids.take(len(rows))
     conn = session.connection()
     # Rows go straight to the driver: convert the timestamp as the ORM column would.
@@ -156,7 +164,7 @@ def _write_chunk(session: Session, batch: ImportBatch, ids: _Ids, rows: list[_Ro
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     marks = ", ".join([mark] * 12)
     conn.exec_driver_sql(f"INSERT INTO items ({_INSERT_COLUMNS}) VALUES ({marks})", values)
-    search_index.add(session, [(i, r.text) for i, r in zip(item_ids, rows, strict=True)])
+    index.add([(i, r.text) for i, r in zip(item_ids, rows, strict=True)])
 
 
 def import_records(
@@ -173,31 +181,34 @@ def import_records(
     """Insert every record as an item of the project, or raise and leave nothing behind.
 
     Parsing, hashing and serialising run in a background thread, one chunk ahead of the
-    database writes, so the two overlap while SQLite works without the GIL."""
+    database writes, and on SQLite the full-text index fills from a third thread into its own
+    file: the three overlap while SQLite works without the GIL."""
     batch = ImportBatch(project_id=project.id, created_by=user.id, source=source, format=format)
     session.add(batch)
     session.flush()
     report = ImportReport(batch_id=batch.id)
     dedup = _Dedup(session, project.id)
-    ids = _Ids(session)
-    prepared = (_prepare(chunk) for chunk in iter_chunks(iter(records), chunk_size))
-    for rows in prefetch(prepared):
-        known = dedup.existing([r.digest for r in rows])
-        fresh: list[_Row] = []
-        for row in rows:
-            if row.digest in known or not dedup.first_time(row.digest):
-                report.n_duplicates += 1
-                if len(report.duplicate_rows) < MAX_REPORTED_DUPLICATES:
-                    report.duplicate_rows.append(row.row)
-            else:
-                fresh.append(row)
-        if fresh:
-            _write_chunk(session, batch, ids, fresh)
-            report.n_items += len(fresh)
-        if progress is not None:
-            progress(report.n_items + report.n_duplicates)
-    if report.n_items == 0 and report.n_duplicates == 0:
-        raise InvalidInput("the import holds no rows", [{"field": "file", "rule": "empty"}])
+    # The index commits when this block ends, before the caller commits the items.
+    with search_index.IndexWriter(session) as index:
+        ids = _Ids(session, index)
+        prepared = (_prepare(chunk) for chunk in iter_chunks(iter(records), chunk_size))
+        for rows in prefetch(prepared):
+            known = dedup.existing([r.digest for r in rows])
+            fresh: list[_Row] = []
+            for row in rows:
+                if row.digest in known or not dedup.first_time(row.digest):
+                    report.n_duplicates += 1
+                    if len(report.duplicate_rows) < MAX_REPORTED_DUPLICATES:
+                        report.duplicate_rows.append(row.row)
+                else:
+                    fresh.append(row)
+            if fresh:
+                _write_chunk(session, batch, ids, index, fresh)
+                report.n_items += len(fresh)
+            if progress is not None:
+                progress(report.n_items + report.n_duplicates)
+        if report.n_items == 0 and report.n_duplicates == 0:
+            raise InvalidInput("the import holds no rows", [{"field": "file", "rule": "empty"}])
     batch.status = "completed"
     batch.n_items = report.n_items
     batch.n_duplicates = report.n_duplicates
@@ -234,7 +245,7 @@ def run_import(
     """Run an import in its own transaction; a failure is rolled back whole and then recorded
     as a failed batch with the reason (row number included) in a second, small transaction."""
     try:
-        with db.transaction() as session:
+        with db.bulk_transaction() as session:
             project = session.get(Project, project_id)
             user = session.get(User, user_id)
             if project is None or user is None:

@@ -22,6 +22,7 @@ from accord.schema.model import (
     Number,
     Pairwise,
     Polygons,
+    Ranking,
     Relations,
     RotatedBoxes,
     SchemaDocument,
@@ -86,12 +87,6 @@ def label_paths(labels: tuple[Label, ...], prefix: str = "") -> Iterator[str]:
         path = f"{prefix}{label.value}"
         yield path
         yield from label_paths(label.children, path + "/")
-
-
-def _walk_labels(labels: tuple[Label, ...]) -> Iterator[Label]:
-    for label in labels:
-        yield label
-        yield from _walk_labels(label.children)
 
 
 def _labels(values: Any) -> Any:
@@ -168,15 +163,29 @@ def _loc(parts: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
 def _load(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
-    text = source.decode() if isinstance(source, bytes) else source
+    text = (
+        source.decode("utf-8-sig") if isinstance(source, bytes) else source.removeprefix("\ufeff")
+    )
+    raw: Any
     try:
-        raw = yaml.safe_load(text)  # JSON is YAML too
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise SchemaError(
-            f"the schema is not valid YAML or JSON{where}", [{"loc": "", "msg": str(exc)}]
-        ) from exc
+        # JSON first: YAML reads most JSON, but not JSON indented with tabs.
+        raw = json.loads(text)
+    except ValueError as json_error:
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            if text.lstrip().startswith(("{", "[")) and isinstance(
+                json_error, json.JSONDecodeError
+            ):
+                where = f" at line {json_error.lineno}, column {json_error.colno}"
+                msg = json_error.msg
+            else:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+                msg = str(exc)
+            raise SchemaError(
+                f"the schema is not valid YAML or JSON{where}", [{"loc": "", "msg": msg}]
+            ) from None
     if not isinstance(raw, Mapping):
         raise SchemaError(
             "the schema must be a mapping with 'fields' and 'controls'",
@@ -185,105 +194,126 @@ def _load(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return raw
 
 
+def _indexed_labels(
+    labels: tuple[Label, ...], prefix: str = "", loc: str = "labels"
+) -> Iterator[tuple[str, str, Label]]:
+    """(path, location, label) of every label: ('a/b', 'labels[0].children[1]', ...)."""
+    for i, label in enumerate(labels):
+        path, where = f"{prefix}{label.value}", f"{loc}[{i}]"
+        yield path, where, label
+        yield from _indexed_labels(label.children, path + "/", f"{where}.children")
+
+
 def _cross_checks(doc: SchemaDocument) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
-    fields = {f.name: f for f in doc.fields}
-    names: set[str] = set()
-    for f in doc.fields:
-        if f.name in names:
-            problems.append(
-                {"loc": f"fields.{f.name}", "msg": f"the name {f.name!r} is used twice"}
-            )
-        names.add(f.name)
+
+    def problem(loc: str, msg: str) -> None:
+        problems.append({"loc": loc, "msg": msg})
+
+    fields: dict[str, SchemaField] = {}
+    for i, f in enumerate(doc.fields):
+        if f.name in fields:
+            problem(f"fields[{i}].name", f"the field name {f.name!r} is used twice")
+        fields.setdefault(f.name, f)
     hotkeys: dict[str, str] = {}
-    controls = {c.name: c for c in doc.controls}
-    for c in doc.controls:
+    controls: dict[str, Control] = {}
+    for i, c in enumerate(doc.controls):
         where = f"controls.{c.name}"
-        if c.name in names:
-            problems.append({"loc": where, "msg": f"the name {c.name!r} is used twice"})
-        names.add(c.name)
-        bound = (c.left, c.right) if isinstance(c, Pairwise) else (c.field,)
-        for name in bound:
+        if c.name in controls:
+            problem(f"controls[{i}].name", f"the control name {c.name!r} is used twice")
+            where = f"controls[{i}]"
+        elif c.name in fields:
+            problem(f"{where}.name", f"{c.name!r} is already the name of a field")
+        controls.setdefault(c.name, c)
+        bound = (
+            (("left", c.left), ("right", c.right))
+            if isinstance(c, Pairwise)
+            else (("field", c.field),)
+        )
+        for key, name in bound:
             if name not in fields:
-                problems.append(
-                    {
-                        "loc": f"{where}.field",
-                        "msg": f"control {c.name!r} refers to unknown field {name!r}",
-                    }
-                )
+                problem(f"{where}.{key}", f"control {c.name!r} refers to unknown field {name!r}")
         allowed = BINDINGS.get(type(c))
         if allowed and c.field in fields and fields[c.field].type not in allowed:
-            problems.append(
-                {
-                    "loc": f"{where}.field",
-                    "msg": f"{c.type} control {c.name!r} needs a field of type"
-                    f" {' or '.join(allowed)}, "
-                    f"but {c.field!r} is {fields[c.field].type}",
-                }
+            problem(
+                f"{where}.field",
+                f"{c.type} control {c.name!r} needs a field of type {' or '.join(allowed)}, "
+                f"but {c.field!r} is {fields[c.field].type}",
             )
-        labels = tuple(_walk_labels(getattr(c, "labels", ())))
         seen: set[str] = set()
-        for path in label_paths(getattr(c, "labels", ())):
+        for path, loc, label in _indexed_labels(getattr(c, "labels", ())):
             if path in seen:
-                problems.append(
-                    {"loc": f"{where}.labels", "msg": f"label {path!r} appears twice in {c.name!r}"}
-                )
+                problem(f"{where}.{loc}", f"label {path!r} appears twice in {c.name!r}")
             seen.add(path)
-        for label in labels:
             if label.hotkey is None:
                 continue
             key = label.hotkey.lower()
             if key in hotkeys:
-                problems.append(
-                    {
-                        "loc": f"{where}.labels",
-                        "msg": f"hotkey {label.hotkey!r} of {c.name}:{label.value}"
-                        f" is already used by {hotkeys[key]}",
-                    }
+                problem(
+                    f"{where}.{loc}.hotkey",
+                    f"hotkey {label.hotkey!r} of {c.name}:{path} is already used by {hotkeys[key]}",
                 )
-            hotkeys[key] = f"{c.name}:{label.value}"
-        if (
-            isinstance(c, Choices)
-            and c.min_selected
-            and c.max_selected
-            and c.min_selected > c.max_selected
-        ):
-            problems.append({"loc": where, "msg": "min_selected is larger than max_selected"})
+            else:
+                hotkeys[key] = f"{c.name}:{path}"
+        if isinstance(c, Choices):
+            if not c.multiple:
+                for option in ("min_selected", "max_selected"):
+                    if getattr(c, option) is not None:
+                        problem(f"{where}.{option}", f"{option} needs multiple: true")
+            elif (
+                c.min_selected is not None
+                and c.max_selected is not None
+                and c.min_selected > c.max_selected
+            ):
+                problem(
+                    f"{where}.min_selected",
+                    f"min_selected ({c.min_selected}) is larger than"
+                    f" max_selected ({c.max_selected})",
+                )
         if isinstance(c, Relations):
-            target = controls.get(c.spans)
+            target = next((t for t in doc.controls if t.name == c.spans), None)
             if not isinstance(target, Spans):
-                problems.append(
-                    {"loc": f"{where}.spans", "msg": f"{c.spans!r} is not a spans control"}
-                )
+                problem(f"{where}.spans", f"{c.spans!r} is not a spans control")
             elif target.field != c.field:
-                problems.append(
-                    {
-                        "loc": f"{where}.field",
-                        "msg": f"relations must be on the field of {c.spans!r} ({target.field!r})",
-                    }
+                problem(
+                    f"{where}.field",
+                    f"relations must be on the field of {c.spans!r} ({target.field!r})",
                 )
         if isinstance(c, Keypoints):
-            if len(set(c.points)) != len(c.points):
-                problems.append({"loc": f"{where}.points", "msg": "point names must be unique"})
-            for a, b in c.skeleton:
-                for p in (a, b):
-                    if p not in c.points:
-                        problems.append(
-                            {
-                                "loc": f"{where}.skeleton",
-                                "msg": f"skeleton names unknown point {p!r}",
-                            }
+            named: set[str] = set()
+            for j, point in enumerate(c.points):
+                if point in named:
+                    problem(f"{where}.points[{j}]", f"point name {point!r} is used twice")
+                named.add(point)
+            for j, pair in enumerate(c.skeleton):
+                for k, point in enumerate(pair):
+                    if point not in c.points:
+                        problem(
+                            f"{where}.skeleton[{j}][{k}]",
+                            f"the skeleton names unknown point {point!r}",
                         )
         if isinstance(c, Number) and c.min is not None and c.max is not None and c.min > c.max:
-            problems.append({"loc": where, "msg": "min is larger than max"})
+            problem(f"{where}.min", f"min ({c.min:g}) is larger than max ({c.max:g})")
         if isinstance(c, FreeText) and c.pattern:
             try:
                 re.compile(c.pattern)
             except re.error as exc:
-                problems.append(
-                    {"loc": f"{where}.pattern", "msg": f"not a regular expression: {exc}"}
-                )
+                problem(f"{where}.pattern", f"not a regular expression: {exc}")
+        if isinstance(c, Ranking) and len(set(c.options)) != len(c.options):
+            problem(f"{where}.options", "ranking options must be unique")
     return problems
+
+
+def _message(error: Any) -> str:
+    value = error.get("input")
+    if "labels" in error["loc"] and (value is None or isinstance(value, bool)):
+        word = "null" if value is None else str(value).lower()
+        return (
+            f"a label must be text, not {word}: YAML reads unquoted yes, no, on, off, true, false"
+            " and null as booleans or nothing, so put such a label in quotes"
+        )
+    msg: str = error["msg"]
+    return msg.removeprefix("Value error, ")
 
 
 def parse_schema(source: str | bytes | Mapping[str, Any]) -> LabelingSchema:
@@ -301,10 +331,7 @@ def parse_schema(source: str | bytes | Mapping[str, Any]) -> LabelingSchema:
                 e["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locs)
             )
         ]
-        details = [
-            {"loc": _loc(tuple(e["loc"]), raw), "msg": e["msg"].removeprefix("Value error, ")}
-            for e in errors
-        ]
+        details = [{"loc": _loc(tuple(e["loc"]), raw), "msg": _message(e)} for e in errors]
         first = details[0]
         raise SchemaError(
             f"{first['loc']}: {first['msg']}" if first["loc"] else first["msg"], details

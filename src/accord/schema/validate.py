@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -50,17 +50,22 @@ def _pattern(expr: str) -> re.Pattern[str]:
 
 def _choices(c: regions.Checker, control: Choices, value: Any) -> None:
     if not control.multiple:
-        if not isinstance(value, str):
+        if isinstance(value, list):
+            c.fail(
+                "single_choice",
+                f"this control takes one label, not a list of {len(value)}",
+            )
+        elif not isinstance(value, str):
             c.fail("type", "expected one label (a string)")
         elif value not in c.labels:
-            c.fail("unknown_label", f"{value!r} is not a label of this control")
+            c.unknown_label(value, "")
         return
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         c.fail("type", "expected a list of labels")
         return
     for i, v in enumerate(value):
         if v not in c.labels:
-            c.fail("unknown_label", f"{v!r} is not a label of this control", f"[{i}]")
+            c.unknown_label(v, f"[{i}]")
     if len(set(value)) != len(value):
         c.fail("duplicate_label", "a label is selected twice")
     if control.min_selected is not None and len(value) < control.min_selected:
@@ -69,12 +74,18 @@ def _choices(c: regions.Checker, control: Choices, value: Any) -> None:
         c.fail("max_selected", f"select at most {control.max_selected}")
 
 
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"between {low:g} and {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
 def _scalar(c: regions.Checker, control: Rating | Number | FreeText, value: Any) -> None:
     if isinstance(control, Rating):
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not regions.is_int(value):
             c.fail("not_integer", "a rating is a whole number")
         elif not 1 <= value <= control.max:
-            c.fail("out_of_range", f"rating must be 1 to {control.max}")
+            c.fail("out_of_range", f"a rating is 1 to {control.max}, not {value}")
     elif isinstance(control, Number):
         if not regions.is_number(value):
             c.fail("type", "expected a number")
@@ -84,13 +95,13 @@ def _scalar(c: regions.Checker, control: Rating | Number | FreeText, value: Any)
         if (control.min is not None and value < control.min) or (
             control.max is not None and value > control.max
         ):
-            c.fail("out_of_range", f"must be between {control.min} and {control.max}")
+            c.fail("out_of_range", f"{value:g} is not {_bounds(control.min, control.max)}")
     else:
         if not isinstance(value, str):
             c.fail("type", "expected text")
             return
         if control.max_length is not None and len(value) > control.max_length:
-            c.fail("too_long", f"at most {control.max_length} characters")
+            c.fail("too_long", f"at most {control.max_length} characters, got {len(value)}")
         if control.pattern and not _pattern(control.pattern).fullmatch(value):
             c.fail("pattern", f"does not match {control.pattern!r}")
 
@@ -98,17 +109,27 @@ def _scalar(c: regions.Checker, control: Rating | Number | FreeText, value: Any)
 def _ranking(
     c: regions.Checker, control: Ranking, value: Any, item: ItemContext, schema: LabelingSchema
 ) -> None:
+    """Static options are ranked by name; a list in the item's field by position (0-based)."""
+    options: list[Any]
     if control.options:
-        options: list[Any] = list(control.options)
+        options = list(control.options)
+        kind = "option names"
+        well_typed = isinstance(value, list) and all(isinstance(v, str) for v in value)
     else:
         listed = item.data.get(schema.fields[control.field].key)
-        options = list(range(len(listed))) if isinstance(listed, list) else []
-    if (
-        not isinstance(value, list)
-        or sorted(map(str, value)) != sorted(map(str, options))
-        or len(value) != len(options)
-    ):
-        c.fail("not_permutation", f"expected an ordering of all {len(options)} options")
+        if not isinstance(listed, list):
+            c.fail("type", f"the item's {control.field!r} holds no list of options to rank")
+            return
+        options = list(range(len(listed)))
+        kind = "positions"
+        well_typed = isinstance(value, list) and all(regions.is_int(v) for v in value)
+    if not well_typed:
+        c.fail("type", f"expected a list of {kind}")
+    elif sorted(value) != sorted(options):
+        c.fail(
+            "not_permutation",
+            f"expected an ordering of all {len(options)} options, each once",
+        )
 
 
 def _check(
@@ -119,7 +140,9 @@ def _check(
     result: Mapping[str, Any],
     problems: list[ResultProblem],
 ) -> None:
-    c = regions.Checker(control.name, schema.label_set(control.name), problems)
+    c = regions.Checker(
+        control.name, schema.label_set(control.name), problems, _hint(schema, control)
+    )
     text = (
         item.data.get(schema.fields[control.field].key) if control.field in schema.fields else None
     )
@@ -153,8 +176,28 @@ def _check(
         _ranking(c, control, value, item, schema)
     elif isinstance(control, Pairwise):
         allowed = ("left", "right", "tie") if control.allow_tie else ("left", "right")
-        if value not in allowed:
-            c.fail("unknown_label", f"expected one of {', '.join(allowed)}")
+        if not isinstance(value, str) or value not in allowed:
+            c.fail(
+                "unknown_label",
+                f"{value!r} is not a choice: expected {' or '.join(map(repr, allowed))}",
+            )
+
+
+def _hint(schema: LabelingSchema, control: Control) -> Callable[[str], str]:
+    """What to add to "not a label of this control": the full path of a nested label, or the
+    controls the label belongs to."""
+
+    def hint(label: str) -> str:
+        own = schema.label_set(control.name)
+        paths = sorted(p for p in own if p.rsplit("/", 1)[-1] == label)
+        if paths:
+            return f"; nested labels are written as paths: {', '.join(map(repr, paths))}"
+        others = [n for n in schema.controls if n != control.name and label in schema.label_set(n)]
+        if others:
+            return f"; it is a label of {', '.join(map(repr, others))}"
+        return ""
+
+    return hint
 
 
 def _absent(value: Any) -> bool:

@@ -36,13 +36,8 @@ def _schema_version_fk_inline() -> list[sa.ForeignKeyConstraint]:
 
 
 def _create_full_text_index() -> None:
-    if _is_sqlite():
-        # Contentless: the text lives in items.data; the index keeps only which item holds which
-        # word (no positions, no sizes), enough for word and prefix queries and a third smaller.
-        op.execute(
-            "CREATE VIRTUAL TABLE items_fts USING fts5(body, content='', detail=none, columnsize=0)"
-        )
-    else:
+    # On SQLite the index is a separate file that the engine creates (db/engine.py).
+    if not _is_sqlite():
         op.execute(
             "CREATE TABLE items_fts (item_id INTEGER PRIMARY KEY REFERENCES items(id) "
             "ON DELETE CASCADE, body tsvector NOT NULL)"

@@ -40,7 +40,7 @@ export class ChoicesWidget extends LabelingWidget {
       box.append(element("label", {
         for: id, class: "choice", style: `--depth:${label.depth}; --swatch:${colourOf(label, i)}`,
         title: label.description || null,
-      }, input, element("span", { class: "swatch" }), label.value,
+      }, input, element("span", { class: "swatch" }), label.text,
       key ? element("kbd", { text: key }) : ""));
     });
     this.replaceChildren(box);

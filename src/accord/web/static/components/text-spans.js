@@ -134,7 +134,7 @@ export class TextSpansWidget extends LabelingWidget {
         type: "button", class: "label-button", "data-index": String(i),
         style: `--swatch:${colourOf(label, i)}`, "aria-pressed": String(i === this.active),
         onclick: () => { this.active = i; this.paintPicker(); this.applyKeyboardSelection(); },
-      }, element("span", { class: "swatch" }), label.value,
+      }, element("span", { class: "swatch" }), label.text,
       label.hotkey ? element("kbd", { text: label.hotkey }) : ""));
     });
     this.textBox = element("div", {

@@ -1,16 +1,19 @@
 // What every labeling widget shares: the control, normalised labels, change events, and an
 // undo/redo history of its own value (the page also keeps one across widgets).
 
+// Labels flattened in display order. A nested label's value is its path from the root
+// ("animal/dog"), as the server expects; ``text`` is what it is called on screen.
 export function normaliseLabels(labels) {
   const out = [];
-  const walk = (list, depth) => {
+  const walk = (list, depth, prefix) => {
     for (const raw of list || []) {
       const label = typeof raw === "object" ? raw : { value: String(raw) };
-      out.push({ ...label, depth });
-      walk(label.children, depth + 1);
+      const value = `${prefix}${label.value}`;
+      out.push({ ...label, value, text: String(label.value), depth });
+      walk(label.children, depth + 1, `${value}/`);
     }
   };
-  walk(labels, 0);
+  walk(labels, 0, "");
   return out;
 }
 

@@ -1,0 +1,226 @@
+"""Bootstrap confidence intervals for agreement coefficients, resampling items.
+
+Items are the independent units, so a replicate draws items with replacement. Every built-in
+coefficient is a function of per-item sums, so a replicate is a vector of item multiplicities
+``W_b`` and all replicates together are one matrix product ``W @ per_item`` — no refitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from accord.quality.agreement import fleiss_from_counts, gwet_from_counts, pair_agreement
+from accord.quality.data import FloatArray, LabelData, LabelInput
+from accord.quality.krippendorff import (
+    LEVELS,
+    alpha_from_counts,
+    distance_matrix,
+    value_counts,
+)
+
+Statistic = Literal["percent_agreement", "fleiss_kappa", "gwet_ac1", "krippendorff_alpha"]
+STATISTICS: tuple[str, ...] = (
+    "percent_agreement",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "krippendorff_alpha",
+)
+_CELLS_PER_CHUNK = 4_000_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with a percentile bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+    confidence: float
+    n_boot: int
+
+
+def _replicate_weights(n_items: int, n_boot: int, rng: np.random.Generator) -> Iterator[FloatArray]:
+    """Item multiplicities of ``n_boot`` resamples, in chunks that fit in memory."""
+    chunk = max(1, _CELLS_PER_CHUNK // max(n_items, 1))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        draws = rng.integers(0, n_items, size=(b, n_items))
+        rows = np.arange(b, dtype=np.int64)[:, None] * n_items
+        flat = np.bincount((rows + draws).ravel(), minlength=b * n_items)
+        yield np.asarray(flat.reshape(b, n_items), dtype=np.float64)
+        done += b
+
+
+def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    return np.asarray(np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0))
+
+
+def _agreement_replicates(statistic: str, counts: FloatArray) -> Callable[[FloatArray], FloatArray]:
+    share, valid = pair_agreement(counts)
+    valid_f = valid.astype(np.float64)
+    share0 = np.where(valid, share, 0.0)
+    n = counts.sum(axis=1)
+    k = counts.shape[1]
+
+    def observed(w: FloatArray) -> FloatArray:
+        return _ratio(w @ share0, w @ valid_f)
+
+    if statistic == "percent_agreement":
+        return observed
+    if statistic == "fleiss_kappa":
+        used = counts * valid_f[:, None]
+
+        def fleiss(w: FloatArray) -> FloatArray:
+            totals = w @ used
+            p = totals / totals.sum(axis=1, keepdims=True)
+            pe = (p * p).sum(axis=1)
+            return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
+
+        return fleiss
+    rated = (n > 0).astype(np.float64)
+    shares = np.divide(counts, n[:, None], out=np.zeros_like(counts), where=n[:, None] > 0)
+
+    def gwet(w: FloatArray) -> FloatArray:
+        pi = (w @ shares) / (w @ rated)[:, None]
+        pe = (pi * (1.0 - pi)).sum(axis=1) / (k - 1)
+        return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
+
+    return gwet
+
+
+def _alpha_replicates(
+    counts: FloatArray, values: FloatArray, level: str
+) -> Callable[[FloatArray], FloatArray]:
+    m = counts.sum(axis=1)
+    inverse = np.divide(1.0, m - 1.0, out=np.zeros_like(m), where=m > 1)
+    v = counts.shape[1]
+    fixed = None if level == "ordinal" else distance_matrix(level, values, np.zeros(v))
+    per_item: FloatArray | None = None
+    if counts.shape[0] * v * v <= 4 * _CELLS_PER_CHUNK:
+        # Per-item coincidence contributions, flattened: replicates are one matrix product.
+        outer = counts[:, :, None] * counts[:, None, :]
+        outer[:, np.arange(v), np.arange(v)] -= counts
+        per_item = (outer * inverse[:, None, None]).reshape(counts.shape[0], v * v)
+
+    def alphas(w: FloatArray) -> FloatArray:
+        if per_item is not None:
+            o = (w @ per_item).reshape(-1, v, v)
+        else:
+            o = np.stack(
+                [
+                    (counts * (wb * inverse)[:, None]).T @ counts
+                    - np.diag((counts * (wb * inverse)[:, None]).sum(axis=0))
+                    for wb in w
+                ]
+            )
+        n_c = o.sum(axis=2)
+        n = n_c.sum(axis=1)
+        if fixed is None:
+            delta = np.stack([distance_matrix(level, values, row) for row in n_c])
+        else:
+            delta = np.broadcast_to(fixed, o.shape)
+        observed = (o * delta).sum(axis=(1, 2))
+        expected = (n_c[:, :, None] * n_c[:, None, :] * delta).sum(axis=(1, 2))
+        return np.asarray(1.0 - (n - 1.0) * _ratio(observed, expected), dtype=np.float64)
+
+    return alphas
+
+
+def bootstrap_ci(
+    data: LabelInput,
+    statistic: Statistic | Callable[[LabelData], float] = "krippendorff_alpha",
+    *,
+    level: str = "nominal",
+    value_domain: Sequence[Any] | None = None,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | None = 0,
+) -> Estimate:
+    """Percentile bootstrap interval of an agreement coefficient, resampling items.
+
+    ``statistic`` names a built-in coefficient (computed for all replicates at once) or is any
+    function of a :class:`LabelData` (then refitted per replicate, which is slower). ``level``
+    and ``value_domain`` apply to Krippendorff's alpha. Replicates where the coefficient is
+    undefined (e.g. no pairable item was drawn) are left out of the interval.
+    """
+    if n_boot < 1:
+        raise ValueError("n_boot must be at least 1")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must lie strictly between 0 and 1")
+    encoded = LabelData.coerce(data)
+    rng = np.random.default_rng(random_state)
+    tail = (1.0 - confidence) / 2.0
+    if callable(statistic):
+        value = float(statistic(encoded))
+        reps = _refit_replicates(encoded, statistic, n_boot, rng)
+    else:
+        if statistic not in STATISTICS:
+            raise ValueError(f"statistic must be one of {STATISTICS} or a callable")
+        if statistic == "krippendorff_alpha":
+            if level not in LEVELS:
+                raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+            counts, numeric = value_counts(encoded, value_domain)
+            if level in ("interval", "ratio") and numeric is None:
+                raise ValueError(f"{level} alpha needs numeric values")
+            values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
+            value = alpha_from_counts(counts, values, level)
+            replicate = _alpha_replicates(counts, values, level)
+        else:
+            counts = encoded.counts()
+            value = (
+                fleiss_from_counts(counts)
+                if statistic == "fleiss_kappa"
+                else gwet_from_counts(counts)
+                if statistic == "gwet_ac1"
+                else float(np.nanmean(pair_agreement(counts)[0]))
+            )
+            replicate = _agreement_replicates(statistic, counts)
+        parts = [replicate(w) for w in _replicate_weights(counts.shape[0], n_boot, rng)]
+        reps = np.concatenate(parts)
+    reps = reps[np.isfinite(reps)]
+    if reps.size == 0:
+        return Estimate(value, float("nan"), float("nan"), confidence, n_boot)
+    low, high = np.quantile(reps, [tail, 1.0 - tail])
+    return Estimate(value, float(low), float(high), confidence, n_boot)
+
+
+def _refit_replicates(
+    data: LabelData,
+    statistic: Callable[[LabelData], float],
+    n_boot: int,
+    rng: np.random.Generator,
+) -> FloatArray:
+    order = np.argsort(data.item_codes, kind="stable")
+    starts = np.searchsorted(data.item_codes[order], np.arange(data.n_items + 1))
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        drawn = rng.integers(0, data.n_items, data.n_items)
+        lengths = starts[drawn + 1] - starts[drawn]
+        rows = order[np.repeat(starts[drawn], lengths) + _ranges(lengths)]
+        new_items = np.repeat(np.arange(data.n_items), lengths)
+        replicate = LabelData(
+            items=pd.RangeIndex(data.n_items),
+            annotators=data.annotators,
+            labels=data.labels,
+            item_codes=new_items,
+            annotator_codes=data.annotator_codes[rows],
+            label_codes=data.label_codes[rows],
+            weights=data.weights[rows],
+        )
+        out[b] = statistic(replicate)
+    return out
+
+
+def _ranges(lengths: np.ndarray[Any, np.dtype[np.int64]]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Concatenated ``arange(n)`` for each ``n`` in ``lengths``."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.asarray(np.arange(total, dtype=np.int64) - offsets, dtype=np.int64)
