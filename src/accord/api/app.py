@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from accord import __version__, web
 from accord.api import errors
 from accord.api.routes import annotations as annotation_routes
-from accord.api.routes import auth, data, items, jobs, projects, queue, users
+from accord.api.routes import auth, data, items, jobs, projects, queue, reviews, users
 from accord.config import Settings, get_settings
 from accord.core.media import storage_for
 from accord.db.engine import Database, open_database
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.storage = storage_for(settings)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, users, projects, items, queue, annotation_routes, data, jobs):
+    for module in (auth, users, projects, items, queue, annotation_routes, reviews, data, jobs):
         api.include_router(module.router)
 
     @api.get("/health", tags=["meta"])

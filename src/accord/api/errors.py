@@ -70,7 +70,7 @@ def _page_error(request: Request, exc: AccordError, status: int) -> Response:
     return page(request, "error.html", status_code=status, title=title, message=exc.message)
 
 
-async def _request_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _request_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {
@@ -82,6 +82,8 @@ async def _request_error(_request: Request, exc: Exception) -> JSONResponse:
     ]
     first = errors[0] if errors else {"field": "", "message": "invalid request"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    if not request.url.path.startswith("/api/"):
+        return _page_error(request, InvalidInput(detail, errors), 422)
     return JSONResponse(
         {"detail": detail, "type": "invalid_request", "errors": errors}, status_code=422
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -160,13 +160,6 @@ class PredictionsIn(BaseModel):
     predictions: list[PredictionIn] = Field(min_length=1)
 
 
-class LeaseOut(BaseModel):
-    item: ItemOut
-    expires_at: datetime
-    schema_version: int
-    predictions: list[PredictionOut]
-
-
 class AnnotationIn(BaseModel):
     result: dict[str, Any]
     lead_time: float | None = Field(
@@ -192,6 +185,37 @@ class AnnotationOut(Out):
     lead_time: float | None
     schema_version_id: int | None
     created_at: datetime
+
+
+class ReviewOut(Out):
+    id: int
+    annotation_id: int
+    reviewer_id: int | None
+    verdict: str
+    reason: str | None
+    fixed_annotation_id: int | None
+    created_at: datetime
+
+
+class ReviewIn(BaseModel):
+    verdict: Literal["accepted", "rejected", "fixed"]
+    reason: str | None = Field(default=None, max_length=2000)
+    result: dict[str, Any] | None = Field(default=None, description="the corrected result (fixed)")
+
+
+class ReworkOut(BaseModel):
+    """Your answer to this item, sent back by a reviewer, and why."""
+
+    annotation: AnnotationOut
+    reason: str | None
+
+
+class LeaseOut(BaseModel):
+    item: ItemOut
+    expires_at: datetime
+    schema_version: int
+    predictions: list[PredictionOut]
+    rework: ReworkOut | None = None
 
 
 class ImportOut(Out):

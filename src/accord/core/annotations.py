@@ -62,15 +62,21 @@ def submit(
     item = get_item(session, project, item_id)
     _check_lead_time(lead_time)
     clean, version_id = _validated(session, project, item, result)
-    claim_for_submission(session, project, item.id, user.id)
+    rework = claim_for_submission(session, project, item.id, user.id)
+    # Work a reviewer sent back continues the rejected annotation's history.
+    rejected = _own_latest(session, item.id, user.id) if rework else None
     annotation = Annotation(
         project_id=project.id,
         item_id=item.id,
         user_id=user.id,
+        parent_id=rejected.id if rejected else None,
+        version=rejected.version + 1 if rejected else 1,
         result=clean,
         lead_time=lead_time,
         schema_version_id=version_id,
     )
+    if rejected is not None:
+        rejected.is_latest = False
     session.add(annotation)
     session.flush()
     _index_labels(session, annotation, current_schema(session, project).schema)
@@ -85,6 +91,21 @@ def submit(
         item_id=item.id,
     )
     return annotation
+
+
+def _own_latest(session: Session, item_id: int, user_id: int) -> Annotation | None:
+    return session.scalar(
+        select(Annotation).where(
+            Annotation.item_id == item_id,
+            Annotation.user_id == user_id,
+            Annotation.is_latest.is_(True),
+        )
+    )
+
+
+def unindex_labels(session: Session, annotation: Annotation) -> None:
+    """A rejected annotation no longer counts for label filters and quality."""
+    session.execute(delete(AnnotationLabel).where(AnnotationLabel.annotation_id == annotation.id))
 
 
 def skip(
@@ -156,7 +177,7 @@ def revise(
     session.execute(
         update(Annotation).where(Annotation.id == annotation.id).values(is_latest=False)
     )
-    session.execute(delete(AnnotationLabel).where(AnnotationLabel.annotation_id == annotation.id))
+    unindex_labels(session, annotation)
     new = Annotation(
         project_id=project.id,
         item_id=annotation.item_id,

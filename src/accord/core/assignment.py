@@ -28,6 +28,7 @@ MAX_PICK_ATTEMPTS = 5
 class Lease:
     item: Item
     expires_at: datetime
+    rework: bool = False  # a reviewer sent the annotator's answer back: see core/reviews.py
 
 
 def reclaim_expired(session: Session, project: Project, now: datetime) -> int:
@@ -69,9 +70,32 @@ def current_lease(session: Session, project: Project, user_id: int, now: datetim
     return Lease(row[0], row[1]) if row and row[1] is not None else None
 
 
+def returned_item(session: Session, project: Project, user_id: int, now: datetime) -> Lease | None:
+    """The oldest answer a reviewer sent back to this annotator. Its assignment keeps its slot
+    (state ``returned``) until the annotator submits again, so it never expires to others."""
+    item = session.scalar(
+        select(Item)
+        .join(Assignment, Assignment.item_id == Item.id)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.user_id == user_id,
+            Assignment.state == "returned",
+        )
+        .order_by(Assignment.finished_at, Assignment.id)
+        .limit(1)
+    )
+    if item is None:
+        return None
+    return Lease(item, now + timedelta(seconds=project.lease_seconds), rework=True)
+
+
 def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
-    """The annotator's current lease, or a new one on the item the project's strategy picks."""
+    """Work sent back by a reviewer first, then the annotator's current lease, then a new lease
+    on the item the project's strategy picks."""
     now = utcnow()
+    returned = returned_item(session, project, user_id, now)
+    if returned is not None:
+        return returned
     held = current_lease(session, project, user_id, now)
     if held is not None:
         return held
@@ -146,8 +170,9 @@ def release(session: Session, project: Project, item_id: int, user_id: int) -> N
         )
 
 
-def claim_for_submission(session: Session, project: Project, item_id: int, user_id: int) -> None:
-    """Turn the annotator's lease into a submission, or take a free slot when there is no lease.
+def claim_for_submission(session: Session, project: Project, item_id: int, user_id: int) -> bool:
+    """Turn the annotator's lease (or returned work) into a submission, or take a free slot
+    when there is no lease; True when this answers work a reviewer sent back.
 
     An expired lease that nobody reclaimed yet still holds its slot and is accepted."""
     row = session.execute(
@@ -155,7 +180,7 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
         .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
         .with_for_update()
     ).first()
-    if row is not None and row.state != "leased":
+    if row is not None and row.state not in ("leased", "returned"):
         raise Conflict(f"you already {row.state} item {item_id}; edit your annotation instead")
     if row is None:
         taken = session.execute(
@@ -195,6 +220,29 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
         .values(status="done")
         .execution_options(synchronize_session=False)
     )
+    return row is not None and row.state == "returned"
+
+
+def return_to_annotator(session: Session, project: Project, item_id: int, user_id: int) -> None:
+    """A rejected submission goes back to its author: the slot stays theirs, the item no longer
+    counts it as done."""
+    sent = session.execute(
+        update(Assignment)
+        .where(
+            Assignment.item_id == item_id,
+            Assignment.user_id == user_id,
+            Assignment.state == "submitted",
+        )
+        .values(state="returned", finished_at=utcnow())
+    )
+    if sent.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"item {item_id} has no submission of this annotator to send back")
+    session.execute(
+        update(Item)
+        .where(Item.id == item_id)
+        .values(n_done=Item.n_done - 1, status="open")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def claim_for_skip(session: Session, project: Project, item_id: int, user_id: int) -> None:
@@ -204,7 +252,7 @@ def claim_for_skip(session: Session, project: Project, item_id: int, user_id: in
         .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
         .with_for_update()
     ).first()
-    if row is not None and row.state != "leased":
+    if row is not None and row.state not in ("leased", "returned"):
         raise Conflict(f"you already {row.state} item {item_id}")
     if row is None:
         session.add(

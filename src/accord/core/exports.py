@@ -16,7 +16,7 @@ from accord.db.models import Annotation, Item, Project, SchemaVersion, User
 CHUNK = 1000
 
 
-def _annotations_by_item(
+def annotations_by_item(
     session: Session, item_ids: list[int], include_skipped: bool
 ) -> dict[int, list[dict[str, Any]]]:
     query = (
@@ -63,7 +63,7 @@ def export_rows(
         if not items:
             return
         after = items[-1].id
-        annotations = _annotations_by_item(session, [i.id for i in items], include_skipped)
+        annotations = annotations_by_item(session, [i.id for i in items], include_skipped)
         for item in items:
             found = annotations.get(item.id, [])
             if only_annotated and not found:

@@ -226,6 +226,27 @@ class Annotation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Review(Base):
+    """A reviewer's verdict on one annotation version: accepted, rejected (back to its author,
+    with the reason) or fixed (the reviewer's corrected version is ``fixed_annotation_id``)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        Index("ix_reviews_annotation", "annotation_id", "id"),
+        Index("ix_reviews_project", "project_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verdict: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    fixed_annotation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("annotations.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AnnotationLabel(Base):
     """Derived index of the labels in current annotations, for filtering items by label."""
 

@@ -7,7 +7,10 @@ References: ``local:<key>`` (a file under the data directory's media folder), ``
 
 from __future__ import annotations
 
+import builtins
+import mimetypes
 import os
+import posixpath
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,6 +29,18 @@ class MediaStorage(Protocol):
     def delete(self, ref: str) -> None: ...
 
     def url(self, ref: str, expires: int = 3600) -> str | None: ...
+
+    def list(self, prefix: str = "") -> builtins.list[str]: ...
+
+
+def clean_key(key: str) -> str:
+    """A storage key as a normalised relative path; refuses keys that climb out (``../x``)."""
+    if not key or key.startswith("/") or "\x00" in key:
+        raise InvalidInput(f"media key {key!r} must be a relative path")
+    normal = posixpath.normpath(key)
+    if normal in (".", "..") or normal.startswith("../"):
+        raise InvalidInput(f"media key {key!r} leaves the storage folder")
+    return normal
 
 
 class LocalStorage:
@@ -75,6 +90,18 @@ class LocalStorage:
     def url(self, ref: str, expires: int = 3600) -> str | None:
         return None  # served by the application itself
 
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """References of every stored file whose key starts with ``prefix``, sorted."""
+        folder = self.root / prefix.rpartition("/")[0]
+        if not folder.resolve().is_relative_to(self.root) or not folder.is_dir():
+            return []
+        keys = (p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file())
+        return sorted(
+            self.scheme + key
+            for key in keys
+            if key.startswith(prefix) and not Path(key).name.startswith(".upload-")
+        )
+
     def path_of(self, ref: str) -> Path:
         """The file behind a reference, for serving it directly (it may not exist)."""
         return self._path(ref)
@@ -110,12 +137,20 @@ class S3Storage:
             raise InvalidInput(f"{ref} is not in bucket {self.bucket}")
         return ref[len(head) :]
 
+    def _full(self, key: str) -> str:
+        key = clean_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
     def put(self, key: str, source: IO[bytes] | Path) -> str:
-        full = f"{self.prefix}/{key}" if self.prefix else key
+        """Stores the bytes under the prefix; the content type is guessed from the key, so that
+        browsers following a presigned URL get e.g. image/jpeg rather than a download."""
+        full = self._full(key)
+        content_type = mimetypes.guess_type(full)[0] or "application/octet-stream"
+        extra = {"ContentType": content_type}
         if isinstance(source, Path):
-            self.client.upload_file(str(source), self.bucket, full)
+            self.client.upload_file(str(source), self.bucket, full, ExtraArgs=extra)
         else:
-            self.client.upload_fileobj(source, self.bucket, full)
+            self.client.upload_fileobj(source, self.bucket, full, ExtraArgs=extra)
         return f"s3://{self.bucket}/{full}"
 
     def open(self, ref: str) -> IO[bytes]:
@@ -129,8 +164,11 @@ class S3Storage:
     def exists(self, ref: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(ref))
-        except self.client.exceptions.ClientError:
-            return False
+        except self.client.exceptions.ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise  # denied, no such bucket, ...: not an answer to "does it exist"
         return True
 
     def delete(self, ref: str) -> None:
@@ -141,6 +179,17 @@ class S3Storage:
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(ref)}, ExpiresIn=expires
         )
         return url
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """References of every object whose key (below the storage prefix) starts with
+        ``prefix``, sorted."""
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+        refs: builtins.list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=full
+        ):
+            refs.extend(f"s3://{self.bucket}/{o['Key']}" for o in page.get("Contents", []))
+        return sorted(refs)
 
 
 def get_storage(kind: str, **options: Any) -> MediaStorage:

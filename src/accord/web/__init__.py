@@ -11,8 +11,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from accord.web.pages import home, label, login
+    from accord.web.pages import browse, data, home, label, login, review
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, home, label):
+    for module in (login, home, label, browse, data, review):
         app.include_router(module.router)

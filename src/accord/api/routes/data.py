@@ -148,7 +148,17 @@ def export(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view_all_annotations(project))
     annotator = users.get_user_by_name(session, annotated_by).id if annotated_by else None
-    f = items.ItemFilter(status, annotator, label, control, meta_key, meta_value, batch, q)
+    # A plain HTML form sends its empty fields too: empty means "any".
+    f = items.ItemFilter(
+        status or None,
+        annotator,
+        label or None,
+        control or None,
+        meta_key or None,
+        meta_value or None,
+        batch,
+        q or None,
+    )
     f.check()
     columns = exports.export_columns(session, project)
 

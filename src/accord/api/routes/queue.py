@@ -11,10 +11,11 @@ from accord.api.payloads import (
     ItemOut,
     LeaseOut,
     PredictionOut,
+    ReworkOut,
     SkipIn,
 )
 from accord.core import annotations as annotation_ops
-from accord.core import assignment, predictions, projects
+from accord.core import assignment, predictions, projects, reviews
 from accord.core.policies import ProjectPolicy, authorize
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["queue"])
@@ -29,6 +30,7 @@ def next_item(project_id: int, session: SessionDep, user: CurrentUser) -> LeaseO
     lease = assignment.next_item(session, project, user.id)
     if lease is None:
         return Response(status_code=204)
+    rework = reviews.rework_of(session, lease.item.id, user.id) if lease.rework else None
     return LeaseOut(
         item=ItemOut.model_validate(lease.item),
         expires_at=lease.expires_at,
@@ -37,6 +39,11 @@ def next_item(project_id: int, session: SessionDep, user: CurrentUser) -> LeaseO
             PredictionOut.model_validate(p)
             for p in predictions.item_predictions(session, project, lease.item.id)
         ],
+        rework=ReworkOut(
+            annotation=AnnotationOut.model_validate(rework[0]), reason=rework[1].reason
+        )
+        if rework
+        else None,
     )
 
 

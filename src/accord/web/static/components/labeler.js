@@ -47,7 +47,25 @@ class Labeler extends HTMLElement {
       this.markDirty();
     });
     this.showWhatChanged();
-    this.next();
+    this.fixing = Number(new URLSearchParams(window.location.search).get("fix")) || null;
+    if (this.fixing) this.openForFix(this.fixing);
+    else this.next();
+  }
+
+  // A reviewer corrects someone's annotation: the same widgets, saved as a "fixed" verdict.
+  async openForFix(annotationId) {
+    this.setBusy(true);
+    try {
+      const annotation = await api("GET", `/projects/${this.projectId}/annotations/${annotationId}`);
+      const item = await api("GET", `/projects/${this.projectId}/items/${annotation.item_id}`);
+      this.revising = annotation;
+      await this.show(item, [], annotation.result);
+      this.notice(`Fixing annotation ${annotation.id}: submit saves your corrected version.`, "info");
+    } catch (error) {
+      this.notice(error.message, "error");
+    } finally {
+      this.setBusy(false);
+    }
   }
 
   disconnectedCallback() {
@@ -63,7 +81,10 @@ class Labeler extends HTMLElement {
         this.showDone();
         return;
       }
-      await this.show(lease.item, lease.predictions, null);
+      await this.show(lease.item, lease.predictions, lease.rework?.annotation.result ?? null);
+      if (lease.rework) {
+        this.notice(`A reviewer sent your answer back: ${lease.rework.reason || "no reason given"}`, "error");
+      }
     } catch (error) {
       this.notice(error.message, "error");
     } finally {
@@ -206,6 +227,12 @@ class Labeler extends HTMLElement {
     this.setBusy(true);
     try {
       let annotation;
+      if (this.fixing) {
+        await api("POST", `/projects/${this.projectId}/annotations/${this.fixing}/review`,
+          { verdict: "fixed", result: body.result });
+        window.location.assign(`/projects/${this.projectId}/review`);
+        return;
+      }
       if (this.revising) {
         annotation = await api("PUT", `/projects/${this.projectId}/annotations/${this.revising.id}`, body);
       } else {

@@ -1,0 +1,153 @@
+"""Review: a reviewer accepts an annotation, rejects it (it goes back to its author's queue with
+the reason) or fixes it (a new version by the reviewer). Every verdict is a row of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from accord.core import annotations as annotation_ops
+from accord.core import assignment, audit
+from accord.db.models import Annotation, Item, Project, Review, User
+from accord.errors import Conflict, InvalidInput
+
+VERDICTS = ("accepted", "rejected", "fixed")
+
+
+def review(
+    session: Session,
+    project: Project,
+    reviewer: User,
+    annotation: Annotation,
+    verdict: str,
+    *,
+    reason: str | None = None,
+    result: Mapping[str, Any] | None = None,
+) -> Review:
+    if verdict not in VERDICTS:
+        raise InvalidInput(
+            f"verdict must be one of {', '.join(VERDICTS)}",
+            [{"field": "verdict", "rule": "choice"}],
+        )
+    if not annotation.is_latest or annotation.skipped:
+        raise Conflict(f"annotation {annotation.id} is not a current answer to review")
+    reason = (reason or "").strip() or None
+    fixed: Annotation | None = None
+    if verdict == "rejected":
+        if reason is None:
+            raise InvalidInput(
+                "say why the annotation is rejected: its author will read it",
+                [{"field": "reason", "rule": "required"}],
+            )
+        if annotation.user_id is None:
+            raise Conflict("the author of this annotation no longer exists")
+        assignment.return_to_annotator(session, project, annotation.item_id, annotation.user_id)
+        annotation_ops.unindex_labels(session, annotation)
+    elif verdict == "fixed":
+        if result is None:
+            raise InvalidInput(
+                "a fix needs the corrected result", [{"field": "result", "rule": "required"}]
+            )
+        fixed = annotation_ops.revise(
+            session, project, reviewer, annotation, result, may_edit_others=True
+        )
+    row = Review(
+        project_id=project.id,
+        annotation_id=annotation.id,
+        reviewer_id=reviewer.id,
+        verdict=verdict,
+        reason=reason,
+        fixed_annotation_id=fixed.id if fixed else None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=reviewer.id,
+        action=f"review.{verdict}",
+        entity="annotation",
+        entity_id=annotation.id,
+        project_id=project.id,
+        before_id=annotation.id,
+        after_id=fixed.id if fixed else None,
+        reason=reason,
+    )
+    return row
+
+
+def _unreviewed() -> Any:
+    reviewed = exists().where(Review.annotation_id == Annotation.id)
+    return (
+        Annotation.is_latest.is_(True),
+        Annotation.skipped.is_(False),
+        ~reviewed,
+    )
+
+
+def next_item_to_review(session: Session, project: Project, *, after: int = 0) -> Item | None:
+    """The first item after ``after`` holding a current annotation nobody has reviewed."""
+    item_id = session.scalar(
+        select(Annotation.item_id)
+        .where(Annotation.project_id == project.id, Annotation.item_id > after, *_unreviewed())
+        .order_by(Annotation.item_id)
+        .limit(1)
+    )
+    return session.get(Item, item_id) if item_id is not None else None
+
+
+def count_to_review(session: Session, project: Project) -> int:
+    found = session.scalar(
+        select(func.count(func.distinct(Annotation.item_id))).where(
+            Annotation.project_id == project.id, *_unreviewed()
+        )
+    )
+    return int(found or 0)
+
+
+@dataclass(frozen=True)
+class ReviewedAnnotation:
+    annotation: Annotation
+    author: str | None
+    verdicts: list[Review]
+
+
+def item_annotations(session: Session, item: Item) -> list[ReviewedAnnotation]:
+    """The item's current, non-skipped annotations with their authors and verdicts."""
+    rows = session.execute(
+        select(Annotation, User.username)
+        .outerjoin(User, User.id == Annotation.user_id)
+        .where(
+            Annotation.item_id == item.id,
+            Annotation.is_latest.is_(True),
+            Annotation.skipped.is_(False),
+        )
+        .order_by(Annotation.id)
+    ).all()
+    ids = [a.id for a, _ in rows]
+    verdicts: dict[int, list[Review]] = {i: [] for i in ids}
+    for r in session.scalars(
+        select(Review).where(Review.annotation_id.in_(ids)).order_by(Review.id)
+    ):
+        verdicts[r.annotation_id].append(r)
+    return [ReviewedAnnotation(a, name, verdicts[a.id]) for a, name in rows]
+
+
+def rework_of(session: Session, item_id: int, user_id: int) -> tuple[Annotation, Review] | None:
+    """The annotator's rejected answer to this item and the rejection, if it was sent back."""
+    row = session.execute(
+        select(Annotation, Review)
+        .join(Review, Review.annotation_id == Annotation.id)
+        .where(
+            Annotation.item_id == item_id,
+            Annotation.user_id == user_id,
+            Annotation.is_latest.is_(True),
+            Review.verdict == "rejected",
+        )
+        .order_by(Review.id.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -1,0 +1,30 @@
+"""The review page: a shell around <accord-reviewer>, which talks to the review API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from accord.api.deps import ReadSessionDep
+from accord.core import projects
+from accord.core.policies import ProjectPolicy, authorize, can
+from accord.web.auth import PageUser
+from accord.web.render import page
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/projects/{project_id}/review", response_class=HTMLResponse)
+def review(
+    project_id: int, request: Request, session: ReadSessionDep, user: PageUser
+) -> HTMLResponse:
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.review(project))
+    return page(
+        request,
+        "review.html",
+        project=project,
+        schema=projects.current_schema(session, project),
+        can_review=True,
+        can_manage=can(session, user, ProjectPolicy.manage(project)),
+    )
