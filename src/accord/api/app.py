@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, users, projects, items, queue, annotation_routes, reviews, data, jobs):
         api.include_router(module.router)
+    api.include_router(projects.schema_router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

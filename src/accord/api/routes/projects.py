@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from accord.api.deps import CurrentUser, SessionDep
 from accord.api.payloads import (
@@ -17,8 +20,10 @@ from accord.api.payloads import (
 )
 from accord.core import projects, users
 from accord.core.policies import ProjectPolicy, authorize, require_admin, role_in
+from accord.schema import parse_schema
 
 router = APIRouter(prefix="/projects", tags=["projects"])
+schema_router = APIRouter(tags=["projects"])
 
 
 @router.get("", response_model=list[ProjectOut])
@@ -143,3 +148,14 @@ def remove_member(project_id: int, username: str, session: SessionDep, user: Cur
     projects.remove_member(
         session, project, users.get_user_by_name(session, username), actor_id=user.id
     )
+
+
+class SchemaCheckIn(BaseModel):
+    schema_: dict[str, Any] | str = Field(alias="schema")
+
+
+@schema_router.post("/schemas/validate", response_model=dict[str, Any])
+def validate_schema(body: SchemaCheckIn, user: CurrentUser) -> dict[str, Any]:
+    """Check a schema document without saving it: the normalised schema, or a 422 whose
+    ``errors`` give each problem's location (``controls.sentiment.labels[1]``)."""
+    return parse_schema(body.schema_).to_dict()

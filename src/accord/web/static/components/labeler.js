@@ -30,15 +30,12 @@ const SHORTCUTS = [
 class Labeler extends HTMLElement {
   connectedCallback() {
     this.projectId = Number(this.getAttribute("project-id"));
-    this.schema = JSON.parse(document.getElementById("accord-schema").textContent);
-    this.fields = new Map(this.schema.fields.map((f) => [f.name, f]));
+    this.useSchema(JSON.parse(document.getElementById("accord-schema").textContent));
     this.widgets = new Map();
     this.edits = [];
     this.undone = [];
     this.submitted = [];
     this.revising = null;
-    this.keyHandler = (event) => this.onKey(event);
-    document.addEventListener("keydown", this.keyHandler);
     this.addEventListener("accord-change", (event) => {
       if (!this.replaying) {
         this.edits.push(event.detail.control);
@@ -46,6 +43,9 @@ class Labeler extends HTMLElement {
       }
       this.markDirty();
     });
+    if (this.hasAttribute("preview")) return; // the schema editor drives it: see preview()
+    this.keyHandler = (event) => this.onKey(event);
+    document.addEventListener("keydown", this.keyHandler);
     this.showWhatChanged();
     this.fixing = Number(new URLSearchParams(window.location.search).get("fix")) || null;
     if (this.fixing) this.openForFix(this.fixing);
@@ -68,8 +68,20 @@ class Labeler extends HTMLElement {
     }
   }
 
+  useSchema(schema) {
+    this.schema = schema;
+    this.fields = new Map(schema.fields.map((f) => [f.name, f]));
+  }
+
+  // The schema editor's live preview: this schema on a sample item; nothing is submitted.
+  async preview(schema, item) {
+    this.useSchema(schema);
+    await this.show(item, [], null);
+    for (const button of this.querySelectorAll(".labeler-toolbar button")) button.disabled = true;
+  }
+
   disconnectedCallback() {
-    document.removeEventListener("keydown", this.keyHandler);
+    if (this.keyHandler) document.removeEventListener("keydown", this.keyHandler);
   }
 
   async next() {

@@ -1,0 +1,118 @@
+// The settings page: forms save through the REST API and show its errors next to their fields;
+// the schema is checked as it is typed and the labeling page previewed with it.
+import { api } from "./app.js";
+
+function fieldValues(form) {
+  const body = {};
+  for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (input.type === "checkbox") body[input.name] = input.checked;
+    else if (input.dataset.type === "int") body[input.name] = input.value === "" ? null : Number(input.value);
+    else body[input.name] = input.value;
+  }
+  return body;
+}
+
+function clearErrors(form) {
+  for (const node of form.querySelectorAll(".inline-error")) node.remove();
+  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+}
+
+function showErrors(form, error) {
+  const problems = error.body?.errors || [];
+  let placed = false;
+  for (const problem of problems) {
+    const input = problem.field && form.querySelector(`[name="${problem.field}"]`);
+    if (!input) continue;
+    input.setAttribute("aria-invalid", "true");
+    const note = document.createElement("p");
+    note.className = "field-error inline-error";
+    note.id = `${input.id}-error`;
+    note.textContent = problem.msg || problem.message || error.message;
+    input.setAttribute("aria-describedby", note.id);
+    input.after(note);
+    placed = true;
+  }
+  if (problems.some((p) => p.loc !== undefined)) showSchemaErrors(problems);
+  return placed;
+}
+
+function status(form, text, kind) {
+  const box = form.querySelector(".form-status");
+  if (!box) return;
+  box.textContent = text;
+  box.className = `form-status ${kind === "error" ? "field-error" : "muted"}`;
+}
+
+async function submit(form) {
+  clearErrors(form);
+  const values = fieldValues(form);
+  let path = form.dataset.path;
+  if (form.dataset.pathTemplate) {
+    path = form.dataset.pathTemplate.replace("{username}", encodeURIComponent(values.username));
+    delete values.username;
+  }
+  const method = form.dataset.method;
+  try {
+    await api(method, path, method === "DELETE" ? undefined : values);
+    status(form, "Saved.", "ok");
+    if (method !== "PATCH") setTimeout(() => window.location.reload(), 300);
+  } catch (error) {
+    const placed = showErrors(form, error);
+    status(form, placed ? "Please correct the marked fields." : error.message, "error");
+  }
+}
+
+for (const form of document.querySelectorAll("form.api-form")) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(form);
+  });
+}
+
+// -- schema editor ---------------------------------------------------------------------------
+const schemaText = document.getElementById("schema-text");
+const errorList = document.getElementById("schema-errors");
+const preview = document.querySelector("accord-labeler[preview]");
+let sampleItem = null;
+
+function showSchemaErrors(problems) {
+  errorList.replaceChildren(...problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p.loc ? `${p.loc}: ${p.msg}` : p.msg || p.message;
+    return li;
+  }));
+  schemaText.setAttribute("aria-invalid", problems.length ? "true" : "false");
+}
+
+async function sample(schema) {
+  if (!sampleItem) {
+    const page = await api("GET", `/projects/${preview.getAttribute("project-id")}/items?limit=1`).catch(() => null);
+    sampleItem = page?.items?.[0] || null;
+  }
+  if (sampleItem) return sampleItem;
+  const data = {};
+  for (const field of schema.fields) data[field.source || field.name] = "An example sentence to label.";
+  return { id: 0, data, meta: {}, media: null, media_info: null };
+}
+
+let pending = null;
+async function check() {
+  try {
+    const schema = await api("POST", "/schemas/validate", { schema: schemaText.value });
+    showSchemaErrors([]);
+    if (preview) {
+      await customElements.whenDefined("accord-labeler");
+      await preview.preview(schema, await sample(schema));
+    }
+  } catch (error) {
+    if (error.status === 422) showSchemaErrors(error.body.errors || [{ msg: error.message }]);
+  }
+}
+
+if (schemaText) {
+  schemaText.addEventListener("input", () => {
+    clearTimeout(pending);
+    pending = setTimeout(check, 400);
+  });
+  check();
+}
