@@ -68,6 +68,35 @@ def accord(data_dir: Path, *args: str, capture: bool = True) -> subprocess.Compl
     )
 
 
+def text_project(
+    tmpdir: Path, name: str, schema: str, items: int, seed: int, *, with_split: bool = False
+) -> Path:
+    """A data directory with an administrator (password ``benchmark-pass``) and one project of
+    ``items`` review sentences of about 150 characters, imported through the CLI. With
+    ``with_split`` every tenth item has the metadata split=test, the others split=train."""
+    import json
+
+    rng = random.Random(seed)
+    pool = sentences()
+    data_dir = tmpdir / "data"
+    accord(data_dir, "init", "--password", "benchmark-pass")
+    schema_file = tmpdir / "schema.yaml"
+    schema_file.write_text(schema)
+    accord(data_dir, "project", "create", name, "--schema", str(schema_file))
+    source = tmpdir / "items.jsonl"
+    with source.open("w") as f:
+        for i in range(items):
+            data = {"text": f"{i}: " + text_of_about(150, pool, rng)}
+            if with_split:
+                row = {"data": data, "meta": {"split": "test" if i % 10 == 0 else "train"}}
+                f.write(json.dumps(row) + "\n")
+            else:
+                f.write(json.dumps(data) + "\n")
+    accord(data_dir, "import", name, str(source))
+    source.unlink()
+    return data_dir
+
+
 @contextmanager
 def served(data_dir: Path) -> Iterator[str]:
     """`accord serve` on the data directory, in a subprocess; yields the API's base URL."""

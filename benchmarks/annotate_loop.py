@@ -9,8 +9,6 @@ items through the CLI, and drives the loop with one keep-alive httpx client.
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import statistics
 import sys
 import tempfile
@@ -23,9 +21,8 @@ from _common import (
     git_commit,
     machine,
     pct,
-    sentences,
     served,
-    text_of_about,
+    text_project,
     write_section,
 )
 
@@ -42,20 +39,8 @@ def main() -> None:
     parser.add_argument("--loops", type=int, default=3000)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    rng = random.Random(2)
-    pool = sentences()
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        data_dir = tmpdir / "data"
-        accord(data_dir, "init", "--password", "benchmark-pass")
-        schema = tmpdir / "schema.yaml"
-        schema.write_text(SCHEMA)
-        accord(data_dir, "project", "create", "loop", "--schema", str(schema))
-        source = tmpdir / "items.jsonl"
-        with source.open("w") as f:
-            for i in range(args.items):
-                f.write(json.dumps({"text": f"{i}: " + text_of_about(150, pool, rng)}) + "\n")
-        accord(data_dir, "import", "loop", str(source))
+        data_dir = text_project(Path(tmp), "loop", SCHEMA, args.items, seed=2)
         accord(data_dir, "user", "create", "annotator", "--password", "annotator-pass")
         token = accord(data_dir, "user", "token", "annotator").stdout.strip()
         admin_token = accord(data_dir, "user", "token", "admin").stdout.strip()

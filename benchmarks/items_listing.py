@@ -11,8 +11,6 @@ status, by metadata and by full-text search.
 from __future__ import annotations
 
 import argparse
-import json
-import random
 import statistics
 import tempfile
 import time
@@ -24,9 +22,8 @@ from _common import (
     git_commit,
     machine,
     pct,
-    sentences,
     served,
-    text_of_about,
+    text_project,
     write_section,
 )
 
@@ -43,24 +40,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    rng = random.Random(3)
-    pool = sentences()
     with tempfile.TemporaryDirectory() as tmp:
-        tmpdir = Path(tmp)
-        data_dir = tmpdir / "data"
-        accord(data_dir, "init", "--password", "benchmark-pass")
-        schema = tmpdir / "schema.yaml"
-        schema.write_text(SCHEMA)
-        accord(data_dir, "project", "create", "browse", "--schema", str(schema))
-        source = tmpdir / "items.jsonl"
-        with source.open("w") as f:
-            for i in range(args.items):
-                row = {
-                    "data": {"text": f"{i}: " + text_of_about(150, pool, rng)},
-                    "meta": {"split": "test" if i % 10 == 0 else "train"},
-                }
-                f.write(json.dumps(row) + "\n")
-        accord(data_dir, "import", "browse", str(source))
+        data_dir = text_project(Path(tmp), "browse", SCHEMA, args.items, seed=3, with_split=True)
         token = accord(data_dir, "user", "token", "admin").stdout.strip()
         last_page = args.items // PAGE
         depths = [d for d in (1, 100, 1_000, 5_000, last_page) if d <= last_page]

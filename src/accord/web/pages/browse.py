@@ -97,7 +97,6 @@ def browse(
         errors=errors,
         next_after=rows[-1].id if rows and has_next else None,
         prev_before=rows[0].id if rows and has_prev else None,
-        counts=projects.project_counts(session, project),
     )
 
 
