@@ -6,7 +6,7 @@ import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from accord.config import Settings
@@ -85,3 +85,15 @@ def current_user(request: Request, db: DatabaseDep) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def set_session_cookie(response: Response, secret: str, settings: Settings) -> None:
+    """The browser session: http-only, same-site, secure when the site is served over TLS."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        secret,
+        max_age=int(settings.session_hours * 3600),
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )

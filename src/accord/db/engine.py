@@ -97,6 +97,18 @@ def _sqlite_engine(url: str, settings: Settings, immediate: bool, search: str | 
     return engine
 
 
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 @dataclass
 class Database:
     """The read and write session factories of one database."""
@@ -120,15 +132,8 @@ class Database:
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        session = self.session(write=write)
-        try:
+        with _committed(self.session(write=write)) as session:
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     @contextmanager
     def bulk_transaction(self) -> Iterator[Session]:
@@ -145,15 +150,8 @@ class Database:
             # The pragma is ignored inside a transaction, so it goes to the driver before BEGIN.
             raw.execute("PRAGMA foreign_keys=OFF")
             try:
-                session = Session(bind=connection, expire_on_commit=False)
-                try:
+                with _committed(Session(bind=connection, expire_on_commit=False)) as session:
                     yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
-                finally:
-                    session.close()
             finally:
                 raw.execute("PRAGMA foreign_keys=ON")
 

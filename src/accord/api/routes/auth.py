@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from accord.api.deps import SESSION_COOKIE, CurrentUser, SessionDep, SettingsDep
+from accord.api.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    set_session_cookie,
+)
 from accord.api.payloads import LoginIn, LoginOut, UserOut
 from accord.core import users
 
@@ -17,14 +23,7 @@ def login(
 ) -> LoginOut:
     user = users.authenticate(session, body.username, body.password)
     secret, csrf = users.open_web_session(session, user, settings.session_hours)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=int(settings.session_hours * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    set_session_cookie(response, secret, settings)
     return LoginOut(user=UserOut.model_validate(user), csrf_token=csrf)
 
 

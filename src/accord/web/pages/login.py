@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from accord.api.deps import SESSION_COOKIE, SessionDep, SettingsDep
+from accord.api.deps import SESSION_COOKIE, SessionDep, SettingsDep, set_session_cookie
 from accord.core import users
 from accord.errors import Unauthorized
 from accord.web.render import page
@@ -49,14 +49,7 @@ def login(
         )
     secret, _csrf = users.open_web_session(session, user, settings.session_hours)
     response = RedirectResponse(_local(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        secret,
-        max_age=int(settings.session_hours * 3600),
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
+    set_session_cookie(response, secret, settings)
     return response
 
 
