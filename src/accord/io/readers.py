@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -70,11 +71,24 @@ def _json_array(stream: IO[bytes]) -> Iterator[ImportRecord]:
     import ijson
 
     head = stream.read(3)
-    if head != codecs.BOM_UTF8:
-        stream = cast(IO[bytes], _Prefixed(head, stream))
+    if head == codecs.BOM_UTF8:
+        head = b""
+    # The first byte that is not white space says whether this is an array at all.
+    while head.strip() == b"":
+        more = stream.read(1)
+        if not more:
+            return
+        head += more
+    if not head.lstrip().startswith(b"["):
+        raise InvalidInput(
+            "a .json file must hold an array of objects ([{...}, {...}]);"
+            " use .jsonl for one object per line",
+            [{"field": "file", "rule": "json_array"}],
+        )
+    source = cast(IO[bytes], _Prefixed(head, stream))
     row = 0
     try:
-        for row, obj in enumerate(ijson.items(stream, "item", use_float=True), start=1):
+        for row, obj in enumerate(ijson.items(source, "item", use_float=True), start=1):
             yield record_from_object(row, obj)
     except ijson.JSONError as exc:
         raise ImportRowError(row + 1, f"invalid JSON: {exc}") from None
@@ -100,10 +114,25 @@ class _Prefixed(io.RawIOBase):
         return len(chunk)
 
 
+def _text_lines(stream: IO[bytes]) -> Iterator[str]:
+    """Lines decoded one at a time, so that a decoding error surfaces at its own row.
+
+    Line ends are kept (as ``newline=""`` would), and a lone carriage return ends a line too."""
+    for number, raw in enumerate(stream, start=1):
+        chunk = raw[3:] if number == 1 and raw.startswith(codecs.BOM_UTF8) else raw
+        line = chunk.decode("utf-8")
+        if "\r" in line.rstrip("\r\n"):
+            yield from _CR_SPLIT.split(line)
+        else:
+            yield line
+
+
+_CR_SPLIT = re.compile(r"(?<=\r)(?!\n)")
+
+
 def _table(stream: IO[bytes], delimiter: str) -> Iterator[ImportRecord]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv.reader(_text_lines(stream), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -125,7 +154,9 @@ def _table(stream: IO[bytes], delimiter: str) -> Iterator[ImportRecord]:
             yield record_from_columns(
                 row, {k: v for k, v in zip(header, cells, strict=True) if v != ""}
             )
-    except (csv.Error, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ImportRowError(row + 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except csv.Error as exc:
         raise ImportRowError(row + 1, f"unreadable row: {exc}") from None
 
 
@@ -134,7 +165,9 @@ def _parquet(stream: IO[bytes]) -> Iterator[ImportRecord]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(stream)
+        # Without pre-buffering and with a read buffer, pages are read as they are decoded;
+        # by default whole row groups (often the whole file) are read into memory first.
+        table = pq.ParquetFile(stream, pre_buffer=False, buffer_size=1 << 20)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"not a readable Parquet file: {exc}") from None
     row = 0
@@ -153,7 +186,9 @@ def read_records(source: Source, format: str | None = None) -> Iterator[ImportRe
     if format == "folder":
         from accord.io.media_folder import read_folder
 
-        return read_folder(Path(source) if isinstance(source, str | Path) else Path("."))
+        if not isinstance(source, str | Path):
+            raise InvalidInput("a folder import needs the folder's path, not a stream")
+        return read_folder(Path(source))
     readers: dict[str, Reader] = {
         "jsonl": _jsonl,
         "json": _json_array,

@@ -2,8 +2,9 @@
 
 Mapping rules (the same for JSON, JSONL and lists of objects from the API or SDK):
 - an object with a key ``data`` whose value is an object is in Label Studio's task form: ``data``
-  is the item's data, ``meta`` (object) its metadata, ``media`` (string) its media reference;
-  other keys are ignored;
+  is the item's data, ``meta`` (object) its metadata, ``media`` (string) its media reference,
+  ``media_info`` (object) the media's ``width``/``height`` in pixels, ``duration`` in seconds,
+  ``frame_count`` and ``fps``; other keys are ignored;
 - any other object is the data itself.
 Tables (CSV, TSV, Parquet): every column is a data key, except ``meta.<key>`` columns (metadata)
 and a ``media`` column (the media reference). Empty CSV cells are left out of the row.
@@ -41,12 +42,43 @@ def record_from_object(row: int, obj: Any) -> ImportRecord:
             raise ImportRowError(row, f"'meta' must be an object, got {_kind(meta)}")
         if media is not None and not isinstance(media, str):
             raise ImportRowError(row, f"'media' must be a string, got {_kind(media)}")
-        record = ImportRecord(row, dict(data), dict(meta), media)
+        record = ImportRecord(row, dict(data), dict(meta), media, _media_info(row, obj))
     else:
         record = ImportRecord(row, dict(obj))
     if not record.data:
         raise ImportRowError(row, "the item has no data")
     return record
+
+
+MEDIA_INFO_KEYS = {
+    "width": float,
+    "height": float,
+    "duration": float,
+    "frame_count": int,
+    "fps": float,
+}
+
+
+def _media_info(row: int, obj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The optional ``media_info`` of a task: sizes that result validation checks regions against
+    (folder imports read them from the files themselves)."""
+    info = obj.get("media_info")
+    if info is None:
+        return None
+    if not isinstance(info, Mapping):
+        raise ImportRowError(row, f"'media_info' must be an object, got {_kind(info)}")
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        kind = MEDIA_INFO_KEYS.get(key)
+        if kind is None:
+            continue  # other facts (codec, sample rate, ...) are kept out of validation
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        number = whole or (isinstance(value, float) and kind is float and value == value)
+        if not number or value <= 0 or value == float("inf"):
+            what = "a positive whole number" if kind is int else "a positive number"
+            raise ImportRowError(row, f"'media_info.{key}' must be {what}, got {value!r}")
+        out[key] = value
+    return out or None
 
 
 def record_from_columns(row: int, values: Mapping[str, Any]) -> ImportRecord:

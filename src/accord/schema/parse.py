@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -160,31 +160,85 @@ def _loc(parts: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
     return out
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last one
+    silently) and aliases (``*name``, which can blow a small text up into a huge document)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not supported", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, Hashable):
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def _load(source: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
-    text = (
-        source.decode("utf-8-sig") if isinstance(source, bytes) else source.removeprefix("\ufeff")
-    )
+    try:
+        text = (
+            source.decode("utf-8-sig")
+            if isinstance(source, bytes)
+            else source.removeprefix("\ufeff")
+        )
+    except UnicodeDecodeError as exc:
+        raise SchemaError(
+            f"the schema is not UTF-8 text (byte {exc.start})", [{"loc": "", "msg": exc.reason}]
+        ) from None
     raw: Any
     try:
         # JSON first: YAML reads most JSON, but not JSON indented with tabs.
-        raw = json.loads(text)
+        raw = json.loads(text, object_pairs_hook=_json_object)
+    except _DuplicateKey as exc:
+        msg = f"the key {exc.key!r} appears twice in one object"
+        raise SchemaError(f"the schema is not valid: {msg}", [{"loc": "", "msg": msg}]) from None
     except ValueError as json_error:
         try:
-            raw = yaml.safe_load(text)
+            raw = yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
         except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
             if text.lstrip().startswith(("{", "[")) and isinstance(
                 json_error, json.JSONDecodeError
             ):
                 where = f" at line {json_error.lineno}, column {json_error.colno}"
                 msg = json_error.msg
             else:
-                mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-                msg = str(exc)
+                msg = str(getattr(exc, "problem", None) or exc)
             raise SchemaError(
-                f"the schema is not valid YAML or JSON{where}", [{"loc": "", "msg": msg}]
+                f"the schema is not valid YAML or JSON{where}: {msg}", [{"loc": "", "msg": msg}]
             ) from None
     if not isinstance(raw, Mapping):
         raise SchemaError(

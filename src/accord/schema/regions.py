@@ -370,14 +370,14 @@ def check_tracks(c: Checker, value: Any, item: ItemContext) -> None:
         if not isinstance(frames, list) or not frames:
             c.fail("type", "frames must be a non-empty list", f"{path}.frames")
             continue
-        last = -1
+        last: int | None = None
         for j, frame in enumerate(frames):
             where = f"{path}.frames[{j}]"
             if not isinstance(frame, Mapping) or not is_int(frame.get("frame")):
                 c.fail("type", "each frame needs an integer frame number", where)
                 continue
             number = frame["frame"]
-            if number <= last:
+            if last is not None and number <= last:
                 c.fail("frame_order", "frame numbers must increase strictly", where)
             if number < 0 or (total is not None and number >= total):
                 limit = f"0 to {total - 1}" if total is not None else "0 or more"
@@ -386,7 +386,7 @@ def check_tracks(c: Checker, value: Any, item: ItemContext) -> None:
                     f"frame {number} is outside the video (frames {limit})",
                     where,
                 )
-            last = max(last, number)
+            last = number if last is None else max(last, number)
             if "keyframe" in frame and not isinstance(frame["keyframe"], bool):
                 c.fail("type", "keyframe must be true or false", f"{where}.keyframe")
             if c.numbers(frame, ("x", "y", "width", "height"), where):
