@@ -229,3 +229,102 @@ def test_item_text_with_markup_is_shown_literally_and_runs_nothing(
     assert shown.inner_text() == hostile
     assert page.locator("accord-labeler img").count() == 0
     assert page.evaluate("window.__pwned") is None
+
+
+NER_WITH_RELATIONS = {
+    "fields": [{"name": "text", "type": "text"}],
+    "controls": [
+        *NER["controls"],
+        {
+            "name": "links",
+            "type": "relations",
+            "field": "text",
+            "spans": "entities",
+            "labels": ["works_for"],
+        },
+    ],
+}
+
+
+def test_relations_between_two_spans_and_model_pre_labels(
+    page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
+) -> None:
+    annotator = factory.user()
+    project = factory.project(admin, schema=NER_WITH_RELATIONS, members={"annotator": annotator})
+    text = "Grace Hopper worked for the Navy."
+    add_items(db, project, admin.user, [text])
+    item_id = next(iter(item_texts(live_server, admin, project.id)))
+    predicted = {"entities": [{"id": "m1", "label": "ORG", "start": 28, "end": 32}]}
+    response = httpx.post(
+        f"{live_server}/api/v1/projects/{project.id}/predictions",
+        json={
+            "predictions": [
+                {
+                    "item_id": item_id,
+                    "model_name": "ner",
+                    "model_version": "1",
+                    "result": predicted,
+                    "score": 0.9,
+                }
+            ]
+        },
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    log_in(page, live_server, annotator)
+    page.goto(f"{live_server}/projects/{project.id}/label")
+    page.locator("accord-text-spans mark.prelabel").wait_for()  # the model's "Navy", dashed
+    assert "pre-labels from ner 1" in page.locator(".item-header").inner_text()
+    select_text(page, text, 0, len("Grace Hopper"))
+    page.locator("accord-text-spans mark.prelabel").dblclick()  # accept the pre-label
+    assert page.locator("accord-text-spans mark.prelabel").count() == 0
+    page.locator("accord-text-spans mark", has_text="Grace").click()  # select the person
+    page.keyboard.press("r")  # link it ...
+    page.locator("accord-text-spans mark", has_text="Navy").click()  # ... to the organisation
+    assert "works_for" in page.locator(".relation-list").inner_text()
+    page.keyboard.press("Control+Enter")
+    page.locator(".done-card").wait_for()
+    (stored,) = annotations(live_server, annotator, project.id)
+    spans = {s["text"]: s for s in stored["result"]["entities"]}
+    assert {t: s["label"] for t, s in spans.items()} == {"Grace Hopper": "PER", "Navy": "ORG"}
+    (link,) = stored["result"]["links"]
+    assert (link["label"], link["from"], link["to"]) == (
+        "works_for",
+        spans["Grace Hopper"]["id"],
+        spans["Navy"]["id"],
+    )
+
+
+def test_a_document_of_50000_characters_is_labeled_exactly(
+    page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
+) -> None:
+    annotator = factory.user()
+    project = factory.project(admin, schema=NER, members={"annotator": annotator})
+    words = [f"word{i}" for i in range(7000)]
+    text = " ".join(words)[:50_000] + " Lovelace."
+    add_items(db, project, admin.user, [text])
+    log_in(page, live_server, annotator)
+    page.goto(f"{live_server}/projects/{project.id}/label")
+    page.locator("accord-text-spans .span-text").wait_for()
+    start = text.index("Lovelace")
+    page.evaluate("() => document.querySelector('accord-text-spans .span-text').scrollTop = 1e9")
+    select_text(page, text, start, start + len("Lovelace"))
+    middle = text.index(" word3000 ") + 1
+    page.evaluate(
+        "() => { const box = document.querySelector('accord-text-spans .span-text');"
+        " box.scrollTop = box.scrollHeight / 2 - 100; }"
+    )
+    mark_visible = page.evaluate(
+        """(start) => {
+            const box = document.querySelector('accord-text-spans .span-text');
+            return box.scrollHeight > box.clientHeight;
+        }""",
+        middle,
+    )
+    assert mark_visible  # the text scrolls inside its box rather than stretching the page
+    page.keyboard.press("Control+Enter")
+    page.locator(".done-card").wait_for()
+    (stored,) = annotations(live_server, annotator, project.id)
+    assert [(s["start"], s["end"], s["text"]) for s in stored["result"]["entities"]] == [
+        (start, start + len("Lovelace"), "Lovelace")
+    ]

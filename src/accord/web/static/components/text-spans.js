@@ -141,7 +141,8 @@ export class TextSpansWidget extends LabelingWidget {
       class: "span-text", tabindex: "0", role: "document",
       "aria-label": `Text to label with ${this.control.name}. Select words with the mouse, or move with arrow keys, extend with Shift+arrows, and press a label key.`,
     });
-    this.textBox.addEventListener("mouseup", () => this.fromMouseSelection());
+    // A double-click is for accepting a pre-label, not for selecting a word.
+    this.textBox.addEventListener("mouseup", (e) => { if (e.detail < 2) this.fromMouseSelection(); });
     this.textBox.addEventListener("click", (e) => this.clickSpan(e));
     this.textBox.addEventListener("dblclick", (e) => this.acceptPrelabel(e));
     const parts = [picker, this.textBox];
@@ -288,7 +289,10 @@ export class TextSpansWidget extends LabelingWidget {
   }
 
   acceptPrelabel(event) {
-    const id = this.spanAt(event);
+    window.getSelection()?.removeAllRanges();
+    // The first click of the double-click selected the span (and repainted the text).
+    const selected = this.spans.find((s) => s.id === this.selectedId && s.prelabel);
+    const id = selected?.id ?? this.spanAt(event);
     if (id) this.accept(id);
   }
 
