@@ -6,8 +6,8 @@ view rules ("fit" centres the image at the largest scale that fits; the wheel zo
 pointer by exp(-deltaY * 0.002); panning moves the image with the pointer), never read back from
 the widget's own mapping, so a wrong conversion between screen and image pixels fails the test.
 
-The page is a static harness (no application server), so this module brings its own server,
-browser and page fixtures in place of the shared ones.
+The page is a static harness (no application server), so this module brings its own server and
+page fixtures; the browser is the shared one.
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, FLAGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM
 from tests.browser.image_view import View, click, drag, fitted_view
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "src" / "accord" / "web" / "static"
@@ -98,17 +96,6 @@ def static_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=FLAGS,
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

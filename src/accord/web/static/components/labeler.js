@@ -166,8 +166,10 @@ class Labeler extends HTMLElement {
     this.startedAt = performance.now();
     this.dataset.itemId = String(item.id);
     this.dispatchEvent(new CustomEvent("accord-item-shown", { bubbles: true, detail: { itemId: item.id } }));
-    const first = this.querySelector(".span-text, accord-image-regions, input, textarea, button");
-    first?.focus({ preventScroll: true });
+    if (!this.hasAttribute("preview")) {
+      const first = this.querySelector(".span-text, accord-image-regions, input, textarea, button");
+      first?.focus({ preventScroll: true });
+    }
   }
 
   async createWidget(control, item, relationsControl) {

@@ -1,0 +1,57 @@
+"""Every page renders for a manager, starts with a working skip link (the labeling page puts the
+focus on the item's first control instead), and leaves a screenshot in test-artifacts/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import add_items
+from tests.browser.conftest import ARTIFACTS, log_in
+from tests.browser.test_labeling_text import CLASSIFY
+from tests.conftest import Actor, Factory
+
+
+def test_every_page_renders_and_starts_with_a_skip_link(
+    page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
+) -> None:
+    manager = factory.user()
+    project = factory.project(admin, schema=CLASSIFY, members={"manager": manager})
+    add_items(db, project, admin.user, ["first item", "second item"])
+    page.goto(f"{live_server}/login")
+    page.screenshot(path=str(ARTIFACTS / "page-login.png"))
+    log_in(page, live_server, manager)
+    first_item = page.evaluate(
+        "async (p) => (await (await fetch(`/api/v1/projects/${p}/items`)).json()).items[0].id",
+        project.id,
+    )
+    pages = {
+        "projects": ("/", "Projects"),
+        "overview": (f"/projects/{project.id}", project.name),
+        "data": (f"/projects/{project.id}/items", project.name),
+        "item": (f"/projects/{project.id}/items/{first_item}", f"item #{first_item}"),
+        "label": (f"/projects/{project.id}/label", project.name),
+        "review": (f"/projects/{project.id}/review", project.name),
+        "import": (f"/projects/{project.id}/import", project.name),
+        "export": (f"/projects/{project.id}/export", project.name),
+        "settings": (f"/projects/{project.id}/settings", project.name),
+    }
+    for name, (path, heading) in pages.items():
+        response = page.goto(f"{live_server}{path}")
+        assert response is not None and response.status == 200, name
+        assert heading in page.locator("h1").first.inner_text(), name
+        page.wait_for_load_state("networkidle")
+        if name == "label":
+            # Keyboard first: the labeler puts the focus on the item's first control.
+            assert page.evaluate("!!document.activeElement.closest('accord-labeler')"), name
+            page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
+            continue
+        page.keyboard.press("Tab")
+        skip = page.locator(":focus")
+        assert skip.inner_text() == "Skip to content", name
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main", name
+        page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
+    page.goto(f"{live_server}/projects/999999")
+    assert page.locator("h1").inner_text() == "Not found"
+    page.locator("form.logout button").click()
+    page.wait_for_url(f"{live_server}/login")
