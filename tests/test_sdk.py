@@ -77,3 +77,41 @@ def test_sdk_background_import_and_errors(live_server: str, factory: Factory, tm
             client.import_file(project.id, bad)
         assert err.value.status == 422
         assert err.value.errors[0]["row"] == 2
+
+
+def test_sdk_quality_dataframes(live_server: str, factory: Factory) -> None:
+    admin = factory.user(admin=True)
+    annotators = [factory.user() for _ in range(3)]
+    schema = {
+        "fields": [{"name": "text", "type": "text"}],
+        "controls": [{"name": "s", "type": "choices", "field": "text", "labels": ["a", "b"]}],
+    }
+    votes = {"one": "aab", "two": "bbb", "three": "aba", "four": "aaa"}
+    with Client(live_server, admin.token) as client:
+        project = client.create_project(unique("quality"), schema, overlap=3)
+        for a in annotators:
+            client.set_member(project.id, a.user.username, "annotator")
+        client.import_items(project.id, [{"text": t} for t in votes])
+    for k, a in enumerate(annotators):
+        with Client(live_server, a.token) as client:
+            while (lease := client.next(project.id)) is not None:
+                label = votes[lease.item.data["text"]][k]
+                client.submit(project.id, lease.item.id, {"s": label})
+    with Client(live_server, admin.token) as client:
+        agreement = client.quality.agreement(project.id, n_boot=50)
+        assert list(agreement.index) == [
+            "percent_agreement",
+            "fleiss_kappa",
+            "krippendorff_alpha",
+            "gwet_ac1",
+        ]
+        assert agreement.loc["percent_agreement", "value"] == pytest.approx(2 / 3)
+        consensus = client.quality.consensus(project.id, method="majority_vote")
+        texts = {i.id: i.data["text"] for i in client.items(project.id)}
+        assert {texts[i]: label for i, label in consensus["label"].items()} == {
+            "one": "a",
+            "two": "b",
+            "three": "a",
+            "four": "a",
+        }
+        assert (consensus["n_labels"] == 3).all()

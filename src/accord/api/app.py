@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI
 from accord import __version__, web
 from accord.api import errors
 from accord.api.routes import annotations as annotation_routes
-from accord.api.routes import auth, data, items, jobs, projects, queue, reviews, users
+from accord.api.routes import (
+    auth,
+    data,
+    items,
+    jobs,
+    projects,
+    quality,
+    queue,
+    reviews,
+    users,
+)
 from accord.config import Settings, get_settings
 from accord.core.media import storage_for
 from accord.db.engine import Database, open_database
@@ -43,7 +53,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.storage = storage_for(settings)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, users, projects, items, queue, annotation_routes, reviews, data, jobs):
+    for module in (
+        auth,
+        users,
+        projects,
+        items,
+        queue,
+        annotation_routes,
+        reviews,
+        quality,
+        data,
+        jobs,
+    ):
         api.include_router(module.router)
     api.include_router(projects.schema_router)
 

@@ -247,6 +247,24 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Consensus(Base):
+    """The aggregated label of one item for one control, with the method that produced it.
+    Recomputing a control replaces its rows; the method and parameters stay with every row."""
+
+    __tablename__ = "consensus"
+    __table_args__ = (UniqueConstraint("project_id", "control", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    control: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(500))
+    confidence: Mapped[float] = mapped_column(Float)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AnnotationLabel(Base):
     """Derived index of the labels in current annotations, for filtering items by label."""
 

@@ -59,6 +59,7 @@ class Client:
             transport=transport,
         )
         self._project_ids: dict[str, int] = {}
+        self.quality = QualityClient(self)
 
     def close(self) -> None:
         self._http.close()
@@ -356,3 +357,61 @@ def _flatten(item: dict[str, Any]) -> list[dict[str, Any]]:
         row |= {f"result.{k}": v for k, v in a["result"].items()}
         out.append(row)
     return out
+
+
+class QualityClient:
+    """``client.quality``: agreement and consensus of a project's labels, as DataFrames."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def agreement(
+        self, project: ProjectRef, *, control: str | None = None, n_boot: int = 500
+    ) -> pd.DataFrame:
+        """One row per statistic (percent agreement, Fleiss' kappa, Krippendorff's alpha, Gwet's
+        AC1): value and bootstrap interval. Per-label and per-annotator tables are in
+        ``agreement_report``."""
+        report = self.agreement_report(project, control=control, n_boot=n_boot)
+        return pd.DataFrame(report["overall"]).set_index("statistic")
+
+    def agreement_report(
+        self, project: ProjectRef, *, control: str | None = None, n_boot: int = 500
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"n_boot": n_boot}
+        if control:
+            params["control"] = control
+        pid = self._client._pid(project)
+        report: dict[str, Any] = self._client._json(
+            "GET", f"/projects/{pid}/quality/agreement", params=params
+        )
+        return report
+
+    def consensus(
+        self,
+        project: ProjectRef,
+        method: str = "dawid_skene",
+        *,
+        control: str | None = None,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """Compute (and store on the server) the consensus label of every item with ``method``;
+        one row per item: label, confidence, number of labels."""
+        pid = self._client._pid(project)
+        body = {"control": control, "method": method, "params": params}
+        done = self._client._json("POST", f"/projects/{pid}/quality/consensus", json=body)
+        rows: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self._client._json(
+                "GET",
+                f"/projects/{pid}/quality/consensus",
+                params={"control": done["control"], "after": after, "limit": 5000},
+            )
+            rows += page
+            if len(page) < 5000:
+                break
+            after = page[-1]["item_id"]
+        columns = ["item_id", "label", "confidence", "n_labels"]
+        return pd.DataFrame(rows, columns=[*columns, "method", "params"])[columns].set_index(
+            "item_id"
+        )

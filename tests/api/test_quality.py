@@ -1,0 +1,132 @@
+"""Quality in the platform on real crowd labels (zheng_dog): agreement equals the independent
+references, and the stored consensus equals the library's result on the same labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from statsmodels.stats.inter_rater import fleiss_kappa
+
+from accord.core import annotations as annotation_ops
+from accord.db.models import Item, Project, User
+from accord.quality import DawidSkene, MajorityVote
+from tests.api.helpers import add_items
+from tests.conftest import DATASETS, Actor, Factory
+
+CROWD = DATASETS / "crowd" / "zheng_dog"
+
+
+@pytest.fixture(scope="module")
+def crowd() -> pd.DataFrame:
+    labels = pd.read_csv(CROWD / "labels.csv", dtype=str)
+    tasks = sorted(labels["task"].unique())[:60]
+    return labels[labels["task"].isin(tasks)].reset_index(drop=True)
+
+
+def schema(values: list[str]) -> dict[str, Any]:
+    return {
+        "fields": [{"name": "text", "type": "text"}],
+        "controls": [{"name": "breed", "type": "choices", "field": "text", "labels": values}],
+    }
+
+
+@pytest.fixture()
+def labeled(
+    db: Any, factory: Factory, admin: Actor, crowd: pd.DataFrame
+) -> tuple[Project, Actor, pd.DataFrame]:
+    """A project holding exactly the crowd's labels, a reviewer of it, and the labels as
+    (item id, annotator id, label)."""
+    values = sorted(crowd["label"].unique())
+    per_item = int(crowd.groupby("task").size().max())
+    reviewer = factory.user()
+    project = factory.project(
+        admin, schema=schema(values), overlap=per_item, members={"reviewer": reviewer}
+    )
+    add_items(db, project, admin.user, [f"task {t}" for t in sorted(crowd["task"].unique())])
+    workers = {w: factory.user() for w in sorted(crowd["worker"].unique())}
+    with db.transaction() as session:
+        rows = session.execute(select(Item.id, Item.data).where(Item.project_id == project.id))
+        item_of = {data["text"].removeprefix("task "): item_id for item_id, data in rows}
+        p = session.get(Project, project.id)
+        assert p is not None
+        for row in crowd.itertuples():
+            user = session.get(User, workers[row.worker].user.id)
+            assert user is not None
+            annotation_ops.submit(session, p, user, item_of[row.task], {"breed": row.label})
+    frame = pd.DataFrame(
+        {
+            "item": [item_of[t] for t in crowd["task"]],
+            "annotator": [workers[w].user.id for w in crowd["worker"]],
+            "label": crowd["label"],
+        }
+    )
+    return project, reviewer, frame
+
+
+def test_agreement_equals_independent_references(
+    client: TestClient, labeled: tuple[Project, Actor, pd.DataFrame]
+) -> None:
+    project, reviewer, frame = labeled
+    report = client.get(
+        f"/api/v1/projects/{project.id}/quality/agreement",
+        params={"n_boot": 200},
+        headers=reviewer.headers,
+    ).json()
+    assert (report["control"], report["n_items"], report["n_labels"]) == ("breed", 60, len(frame))
+    overall = {row["statistic"]: row for row in report["overall"]}
+    matrix = frame.pivot(index="annotator", columns="item", values="label")
+    codes = {v: i for i, v in enumerate(sorted(frame["label"].unique()))}
+    reliability = matrix.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
+    expected_alpha = krippendorff.alpha(
+        reliability_data=reliability, level_of_measurement="nominal"
+    )
+    assert overall["krippendorff_alpha"]["value"] == pytest.approx(expected_alpha, abs=1e-9)
+    by_item = frame.assign(code=frame["label"].map(codes)).groupby("item")["code"].apply(list)
+    counts = np.zeros((len(by_item), len(codes)))
+    for row, item_codes in enumerate(by_item):
+        np.add.at(counts[row], item_codes, 1)
+    assert overall["fleiss_kappa"]["value"] == pytest.approx(fleiss_kappa(counts), abs=1e-9)
+    for row in overall.values():
+        assert row["low"] <= row["value"] <= row["high"]
+    assert {r["annotator"] for r in report["per_annotator"]} == set(frame["annotator"])
+
+
+def test_consensus_is_stored_with_its_method_and_matches_the_library(
+    client: TestClient, labeled: tuple[Project, Actor, pd.DataFrame], admin: Actor
+) -> None:
+    project, reviewer, frame = labeled
+    for method, model in (("dawid_skene", DawidSkene()), ("majority_vote", MajorityVote())):
+        done = client.post(
+            f"/api/v1/projects/{project.id}/quality/consensus",
+            json={"method": method},
+            headers=admin.headers,
+        ).json()
+        assert (done["n_items"], done["method"]) == (60, method)
+        rows = client.get(
+            f"/api/v1/projects/{project.id}/quality/consensus", headers=reviewer.headers
+        ).json()
+        expected = model.fit(frame)
+        assert {r["item_id"]: r["label"] for r in rows} == expected.labels_.to_dict()
+        confidence = expected.probas_.max(axis=1)
+        assert np.allclose(
+            [r["confidence"] for r in rows], confidence.loc[[r["item_id"] for r in rows]]
+        )
+        assert {r["method"] for r in rows} == {method}
+    refused = client.post(
+        f"/api/v1/projects/{project.id}/quality/consensus",
+        json={"method": "best_guess"},
+        headers=admin.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "method"
+    forbidden = client.post(
+        f"/api/v1/projects/{project.id}/quality/consensus",
+        json={"method": "wawa"},
+        headers=reviewer.headers,
+    )
+    assert forbidden.status_code == 403
