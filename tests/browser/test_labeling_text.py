@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from accord.db.models import Project
 from tests.api.helpers import add_items
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.conftest import Actor, Factory
@@ -40,6 +41,24 @@ NER = {
 }
 
 
+def open_labeling(
+    page: Any,
+    live_server: str,
+    db: Any,
+    factory: Factory,
+    admin: Actor,
+    schema: dict[str, Any],
+    texts: list[str],
+) -> tuple[Project, Actor]:
+    """A project of these texts with one annotator, who is logged in on its labeling page."""
+    annotator = factory.user()
+    project = factory.project(admin, schema=schema, members={"annotator": annotator})
+    add_items(db, project, admin.user, texts)
+    log_in(page, live_server, annotator)
+    page.goto(f"{live_server}/projects/{project.id}/label")
+    return project, annotator
+
+
 def annotations(base: str, actor: Actor, project_id: int) -> list[dict[str, Any]]:
     response = httpx.get(
         f"{base}/api/v1/projects/{project_id}/annotations", headers=actor.headers, timeout=10
@@ -56,11 +75,15 @@ def item_texts(base: str, actor: Actor, project_id: int) -> dict[int, str]:
 def test_text_classification_with_hotkeys(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=CLASSIFY, members={"annotator": annotator})
-    add_items(db, project, admin.user, ["a wonderful film", "a dull mess", "truly moving"])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    project, annotator = open_labeling(
+        page,
+        live_server,
+        db,
+        factory,
+        admin,
+        CLASSIFY,
+        ["a wonderful film", "a dull mess", "truly moving"],
+    )
     answers = {"a wonderful film": "1", "a dull mess": "2", "truly moving": "1"}
     for _ in answers:
         text = page.locator("accord-labeler .item-text").inner_text(timeout=10_000)
@@ -87,11 +110,9 @@ def test_text_classification_with_hotkeys(
 def test_a_refused_submission_shows_the_rule_next_to_the_control(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=CLASSIFY, members={"annotator": annotator})
-    add_items(db, project, admin.user, ["needs an answer"])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    project, annotator = open_labeling(
+        page, live_server, db, factory, admin, CLASSIFY, ["needs an answer"]
+    )
     page.locator("accord-labeler .item-text").wait_for()
     page.keyboard.press("Control+Enter")
     error = page.locator("accord-choices .widget-error")
@@ -149,12 +170,8 @@ def select_text(page: Any, text: str, start: int, end: int) -> None:
 def test_named_entities_by_mouse_selection_snap_to_words(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=NER, members={"annotator": annotator})
     text = "Yesterday Barack Obama visited Microsoft in Redmond, said Ana 👩‍🔬 López."
-    add_items(db, project, admin.user, [text])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    project, annotator = open_labeling(page, live_server, db, factory, admin, NER, [text])
     page.locator("accord-text-spans .span-text").wait_for()
     # From the middle of "Barack" to the middle of "Obama": snapped to "Barack Obama".
     select_text(page, text, text.index("Barack") + 2, text.index("Obama") + 3)
@@ -192,12 +209,8 @@ def test_named_entities_by_mouse_selection_snap_to_words(
 def test_spans_by_keyboard(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=NER, members={"annotator": annotator})
     text = "Ada Lovelace worked with Charles Babbage."
-    add_items(db, project, admin.user, [text])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    project, annotator = open_labeling(page, live_server, db, factory, admin, NER, [text])
     page.locator("accord-text-spans .span-text").focus()
     page.keyboard.press("ArrowRight")  # the cursor appears on the first word
     page.keyboard.press("Shift+ArrowRight")  # ... and extends over "Lovelace"
@@ -218,12 +231,8 @@ def test_spans_by_keyboard(
 def test_item_text_with_markup_is_shown_literally_and_runs_nothing(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=CLASSIFY, members={"annotator": annotator})
     hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-    add_items(db, project, admin.user, [hostile])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    open_labeling(page, live_server, db, factory, admin, CLASSIFY, [hostile])
     shown = page.locator("accord-labeler .item-text")
     shown.wait_for()
     assert shown.inner_text() == hostile
@@ -298,13 +307,9 @@ def test_relations_between_two_spans_and_model_pre_labels(
 def test_a_document_of_50000_characters_is_labeled_exactly(
     page: Any, live_server: str, db: Any, factory: Factory, admin: Actor
 ) -> None:
-    annotator = factory.user()
-    project = factory.project(admin, schema=NER, members={"annotator": annotator})
     words = [f"word{i}" for i in range(7000)]
     text = " ".join(words)[:50_000] + " Lovelace."
-    add_items(db, project, admin.user, [text])
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    project, annotator = open_labeling(page, live_server, db, factory, admin, NER, [text])
     page.locator("accord-text-spans .span-text").wait_for()
     start = text.index("Lovelace")
     page.evaluate("() => document.querySelector('accord-text-spans .span-text').scrollTop = 1e9")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Hashable, Iterator, Mapping
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -46,6 +46,12 @@ BINDINGS: dict[type, tuple[str, ...]] = {
 }
 
 _ADAPTER = TypeAdapter(SchemaDocument)
+
+
+# The control types, as the discriminated union in model.py names them.
+CONTROL_TYPES = frozenset(
+    get_args(cls.model_fields["type"].annotation)[0] for cls in get_args(get_args(Control)[0])
+)
 
 
 class LabelingSchema:
@@ -132,27 +138,7 @@ def _loc(parts: tuple[int | str, ...], raw: Mapping[str, Any]) -> str:
             else:
                 out += f"[{part}]"
             node = node[part] if isinstance(node, list) and part < len(node) else None
-        elif (
-            part
-            in (
-                "choices",
-                "rating",
-                "number",
-                "text",
-                "spans",
-                "relations",
-                "boxes",
-                "rotated_boxes",
-                "polygons",
-                "keypoints",
-                "masks",
-                "segments",
-                "video_tracks",
-                "ranking",
-                "pairwise",
-            )
-            and i == 2
-        ):
+        elif part in CONTROL_TYPES and i == 2:
             continue  # the discriminator's own level adds nothing for a reader
         else:
             out += f".{part}" if out else str(part)

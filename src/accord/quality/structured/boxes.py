@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from accord.quality.data import FloatArray, IntArray
+from accord.quality.structured.frames import require_columns, weighted_votes
 
 COORDS: tuple[str, str, str, str] = ("x_min", "y_min", "x_max", "y_max")
 
@@ -88,9 +89,7 @@ def _group_keys(frame: pd.DataFrame) -> list[str]:
 
 
 def _check_frame(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> None:
-    missing = [c for c in ("item", *COORDS, *extra) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"box frame needs columns {missing}")
+    require_columns(frame, ("item", *COORDS, *extra), "box")
 
 
 def box_f1(
@@ -149,16 +148,7 @@ class BoxAggregator:
         _check_frame(data, ("annotator",))
         if len(data) == 0:
             raise ValueError("box data is empty")
-        skill = pd.Series(self.skills, dtype=np.float64) if self.skills is not None else None
-        weight = (
-            data["annotator"].map(skill).fillna(0.0).to_numpy(np.float64)
-            if skill is not None
-            else np.ones(len(data))
-        )
-        frame = data.assign(_w=weight)
-        voters = (
-            frame.drop_duplicates(["item", "annotator"]).groupby("item", sort=False)["_w"].sum()
-        )
+        frame, voters = weighted_votes(data, self.skills)
         drawn = frame.dropna(subset=list(COORDS))
         keys = _group_keys(drawn)
         rows: list[dict[str, Any]] = []

@@ -13,13 +13,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from accord.quality.structured.frames import require_columns, weighted_votes
+
 SPAN_COLUMNS: tuple[str, ...] = ("item", "start", "end", "label")
 
 
 def _check(frame: pd.DataFrame, extra: tuple[str, ...] = ()) -> None:
-    missing = [c for c in (*SPAN_COLUMNS, *extra) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"span frame needs columns {missing}")
+    require_columns(frame, (*SPAN_COLUMNS, *extra), "span")
 
 
 class SpanAggregator:
@@ -49,16 +49,7 @@ class SpanAggregator:
         _check(data, ("annotator",))
         if len(data) == 0:
             raise ValueError("span data is empty")
-        skill = pd.Series(self.skills, dtype=np.float64) if self.skills is not None else None
-        weight = (
-            data["annotator"].map(skill).fillna(0.0).to_numpy(np.float64)
-            if skill is not None
-            else np.ones(len(data))
-        )
-        frame = data.assign(_w=weight)
-        voters = (
-            frame.drop_duplicates(["item", "annotator"]).groupby("item", sort=False)["_w"].sum()
-        )
+        frame, voters = weighted_votes(data, self.skills)
         spans = frame.dropna(subset=["start", "end"])
         if (spans["end"] < spans["start"]).any():
             raise ValueError("spans need end >= start")

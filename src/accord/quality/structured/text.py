@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from accord.quality.data import IntArray
+from accord.quality.structured.frames import require_columns, skill_weights
 
 _DELETE, _INSERT, _MATCH = 0, 1, 2
 
@@ -167,15 +168,11 @@ class TextAggregator:
         self.skills = skills
 
     def fit(self, data: pd.DataFrame) -> TextAggregator:
-        missing = [c for c in ("item", "annotator", "text") if c not in data.columns]
-        if missing:
-            raise ValueError(f"text frame needs columns {missing}")
+        require_columns(data, ("item", "annotator", "text"), "text")
         if len(data) == 0:
             raise ValueError("text data is empty")
-        skill = pd.Series(self.skills, dtype=np.float64) if self.skills is not None else None
         frame = data.assign(
-            _w=data["annotator"].map(skill).fillna(0.0) if skill is not None else 1.0,
-            text=data["text"].fillna("").astype(str),
+            _w=skill_weights(data, self.skills), text=data["text"].fillna("").astype(str)
         )
         result = {
             item: rover(group["text"].tolist(), group["_w"].tolist())
