@@ -61,7 +61,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     data_dir = tmp_path_factory.mktemp("accord-data")
     url = os.environ.get("ACCORD_TEST_DATABASE_URL")
-    return Settings(data_dir=data_dir, database_url=url, sqlite_synchronous="NORMAL")
+    return Settings(
+        data_dir=data_dir, database_url=url, sqlite_synchronous="NORMAL", quality_check_seconds=0
+    )
 
 
 @pytest.fixture(scope="session")

@@ -84,9 +84,9 @@ def test_sdk_quality_dataframes(live_server: str, factory: Factory) -> None:
     annotators = [factory.user() for _ in range(3)]
     schema = {
         "fields": [{"name": "text", "type": "text"}],
-        "controls": [{"name": "s", "type": "choices", "field": "text", "labels": ["a", "b"]}],
+        "controls": [{"name": "s", "type": "choices", "field": "text", "labels": ["a", "b", "c"]}],
     }
-    votes = {"one": "aab", "two": "bbb", "three": "aba", "four": "aaa"}
+    votes = {"one": "aab", "two": "bbb", "three": "aba", "four": "aaa", "five": "abc"}
     with Client(live_server, admin.token) as client:
         project = client.create_project(unique("quality"), schema, overlap=3)
         for a in annotators:
@@ -105,7 +105,7 @@ def test_sdk_quality_dataframes(live_server: str, factory: Factory) -> None:
             "krippendorff_alpha",
             "gwet_ac1",
         ]
-        assert agreement.loc["percent_agreement", "value"] == pytest.approx(2 / 3)
+        assert agreement.loc["percent_agreement", "value"] == pytest.approx(8 / 15)
         consensus = client.quality.consensus(project.id, method="majority_vote")
         texts = {i.id: i.data["text"] for i in client.items(project.id)}
         assert {texts[i]: label for i, label in consensus["label"].items()} == {
@@ -113,5 +113,26 @@ def test_sdk_quality_dataframes(live_server: str, factory: Factory) -> None:
             "two": "b",
             "three": "a",
             "four": "a",
+            "five": "a",  # a three-way tie: the label given most often overall
         }
         assert (consensus["n_labels"] == 3).all()
+
+        runs = client.quality.run(project.id, "majority_vote")
+        assert runs.loc["s", "method"] == "majority_vote"
+        assert runs.loc["s", ["n_items", "n_labels", "n_annotators"]].tolist() == [5, 15, 3]
+        skills = client.quality.skills(project.id)
+        names = [a.user.username for a in annotators]
+        assert skills.loc[names, "agreement"].tolist() == pytest.approx([1.0, 0.6, 0.6])
+        assert (skills["n_labels"] == 5).all()
+        suspects = client.quality.suspects(project.id)
+        # a consensus under 0.7 is weak: the three-way tie first, then the two-to-one splits
+        assert [texts[i] for i in suspects["item_id"]] == ["five", "one", "three"]
+        assert suspects["label"].tolist() == ["a", "a", "a"]
+        assert suspects["score"].tolist() == pytest.approx([2 / 3, 1 / 3, 1 / 3])
+        five = int(suspects.loc[0, "item_id"])
+        client.quality.resolve_suspect(project.id, five, "dismissed")
+        assert [texts[i] for i in client.quality.suspects(project.id)["item_id"]] == [
+            "one",
+            "three",
+        ]
+        assert client.quality.suspects(project.id, status="dismissed")["item_id"].tolist() == [five]

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     session_hours: float = 24.0 * 7
     secure_cookies: bool = False
     default_lease_seconds: int = 1800
+    quality_check_seconds: float = Field(
+        default=60.0,
+        description="How often the server looks for projects due a quality run (0: never).",
+    )
     sqlite_synchronous: str = Field(
         default="FULL", description="FULL: an acknowledged write survives a power cut."
     )

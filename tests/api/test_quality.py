@@ -3,70 +3,16 @@ references, and the stored consensus equals the library's result on the same lab
 
 from __future__ import annotations
 
-from typing import Any
-
 import krippendorff
 import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from statsmodels.stats.inter_rater import fleiss_kappa
 
-from accord.core import annotations as annotation_ops
-from accord.db.models import Item, Project, User
+from accord.db.models import Project
 from accord.quality import DawidSkene, MajorityVote
-from tests.api.helpers import add_items
-from tests.conftest import DATASETS, Actor, Factory
-
-CROWD = DATASETS / "crowd" / "zheng_dog"
-
-
-@pytest.fixture(scope="module")
-def crowd() -> pd.DataFrame:
-    labels = pd.read_csv(CROWD / "labels.csv", dtype=str)
-    tasks = sorted(labels["task"].unique())[:60]
-    return labels[labels["task"].isin(tasks)].reset_index(drop=True)
-
-
-def schema(values: list[str]) -> dict[str, Any]:
-    return {
-        "fields": [{"name": "text", "type": "text"}],
-        "controls": [{"name": "breed", "type": "choices", "field": "text", "labels": values}],
-    }
-
-
-@pytest.fixture()
-def labeled(
-    db: Any, factory: Factory, admin: Actor, crowd: pd.DataFrame
-) -> tuple[Project, Actor, pd.DataFrame]:
-    """A project holding exactly the crowd's labels, a reviewer of it, and the labels as
-    (item id, annotator id, label)."""
-    values = sorted(crowd["label"].unique())
-    per_item = int(crowd.groupby("task").size().max())
-    reviewer = factory.user()
-    project = factory.project(
-        admin, schema=schema(values), overlap=per_item, members={"reviewer": reviewer}
-    )
-    add_items(db, project, admin.user, [f"task {t}" for t in sorted(crowd["task"].unique())])
-    workers = {w: factory.user() for w in sorted(crowd["worker"].unique())}
-    with db.transaction() as session:
-        rows = session.execute(select(Item.id, Item.data).where(Item.project_id == project.id))
-        item_of = {data["text"].removeprefix("task "): item_id for item_id, data in rows}
-        p = session.get(Project, project.id)
-        assert p is not None
-        for row in crowd.itertuples():
-            user = session.get(User, workers[row.worker].user.id)
-            assert user is not None
-            annotation_ops.submit(session, p, user, item_of[row.task], {"breed": row.label})
-    frame = pd.DataFrame(
-        {
-            "item": [item_of[t] for t in crowd["task"]],
-            "annotator": [workers[w].user.id for w in crowd["worker"]],
-            "label": crowd["label"],
-        }
-    )
-    return project, reviewer, frame
+from tests.conftest import Actor
 
 
 def test_agreement_equals_independent_references(

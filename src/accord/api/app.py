@@ -25,6 +25,7 @@ from accord.config import Settings, get_settings
 from accord.core.media import storage_for
 from accord.db.engine import Database, open_database
 from accord.jobs.runners import make_runner
+from accord.jobs.schedule import QualitySchedule
 
 API_PREFIX = "/api/v1"
 
@@ -37,7 +38,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Jobs run while the server runs: the runner starts and stops with it.
         runner = app.state.runner = make_runner(settings, database)
+        schedule = QualitySchedule(database, runner, settings.quality_check_seconds)
+        if settings.quality_check_seconds > 0:
+            schedule.start()
         yield
+        schedule.stop()
         runner.shutdown()
 
     app = FastAPI(

@@ -63,6 +63,10 @@ class ProjectIn(BaseModel):
     overlap: int = Field(default=1, ge=1, le=100)
     lease_seconds: int = Field(default=1800, ge=10, le=7 * 86400)
     strategy: str = "sequential"
+    quality_method: str = Field(default="dawid_skene", description="consensus method")
+    quality_refresh_every: int = Field(
+        default=500, ge=0, description="recompute quality after this many annotations (0: never)"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -73,6 +77,8 @@ class ProjectUpdate(BaseModel):
     overlap: int | None = Field(default=None, ge=1, le=100)
     lease_seconds: int | None = Field(default=None, ge=10, le=7 * 86400)
     strategy: str | None = None
+    quality_method: str | None = None
+    quality_refresh_every: int | None = Field(default=None, ge=0)
 
 
 class ProjectOut(Out):
@@ -82,6 +88,8 @@ class ProjectOut(Out):
     overlap: int
     lease_seconds: int
     strategy: str
+    quality_method: str
+    quality_refresh_every: int
     created_at: datetime
     role: str | None = None
     counts: dict[str, int] | None = None
@@ -242,6 +250,21 @@ class JobOut(Out):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class SuspectOut(Out):
+    """An item whose label is probably wrong, with the evidence."""
+
+    item_id: int
+    control: str
+    label: str
+    suggested_label: str | None
+    score: float
+    sources: str
+    reasons: list[str]
+    status: str
+    computed_at: datetime
+    resolved_at: datetime | None
 
 
 class AuditOut(Out):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.core import quality
 from accord.core.items import ItemFilter, filtered
 from accord.core.projects import current_schema
 from accord.db.models import Annotation, Item, Project, SchemaVersion, User
@@ -63,7 +64,9 @@ def export_rows(
         if not items:
             return
         after = items[-1].id
-        annotations = annotations_by_item(session, [i.id for i in items], include_skipped)
+        ids = [i.id for i in items]
+        annotations = annotations_by_item(session, ids, include_skipped)
+        consensus = quality.consensus_by_item(session, ids)
         for item in items:
             found = annotations.get(item.id, [])
             if only_annotated and not found:
@@ -77,6 +80,7 @@ def export_rows(
                 "batch_id": item.batch_id,
                 "created_at": item.created_at.isoformat(),
                 "annotations": found,
+                "consensus": consensus.get(item.id, {}),
             }
         session.expunge_all()
 
@@ -95,4 +99,9 @@ def export_columns(session: Session, project: Project) -> dict[str, list[str]]:
         data_keys.update(dict.fromkeys(data))
         meta_keys.update(dict.fromkeys(meta or {}))
     controls = [c["name"] for c in current_schema(session, project).schema.get("controls", [])]
-    return {"data_keys": list(data_keys), "meta_keys": list(meta_keys), "controls": controls}
+    return {
+        "data_keys": list(data_keys),
+        "meta_keys": list(meta_keys),
+        "controls": controls,
+        "consensus_controls": quality.consensus_controls(session, project),
+    }

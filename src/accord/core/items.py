@@ -9,7 +9,15 @@ from sqlalchemy.orm import Session
 
 from accord.core import search_index
 from accord.core.policies import ProjectPolicy, can
-from accord.db.models import Annotation, AnnotationLabel, Assignment, Item, Project, User
+from accord.db.models import (
+    Annotation,
+    AnnotationLabel,
+    Assignment,
+    Item,
+    Project,
+    SuspectedError,
+    User,
+)
 from accord.errors import InvalidInput, NotFound
 from accord.schema import ItemContext, MediaInfo
 
@@ -61,6 +69,8 @@ class ItemFilter:
     meta_value: str | None = None
     batch_id: int | None = None
     q: str | None = None
+    suspected: bool = False
+    """Only items with an open suspected label error."""
 
     def check(self) -> None:
         if self.status is not None and self.status not in STATUSES:
@@ -100,6 +110,10 @@ def filtered(session: Session, project: Project, f: ItemFilter) -> Select[Item]:
         query = query.where(exists().where(*cond))
     if f.meta_key is not None and f.meta_value is not None:
         query = query.where(Item.meta[f.meta_key].as_string() == f.meta_value)
+    if f.suspected:
+        query = query.where(
+            exists().where(SuspectedError.item_id == Item.id, SuspectedError.status == "open")
+        )
     if f.q:
         query = query.where(search_index.matching(session, f.q))
     return query

@@ -9,13 +9,22 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from accord.core import audit
+from accord.core.consensus_methods import METHODS as QUALITY_METHODS
 from accord.core.policies import Role
 from accord.core.strategies import STRATEGIES
 from accord.db.models import Item, Membership, Project, SchemaVersion, User
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.schema import LabelingSchema, parse_schema
 
-SETTINGS = ("name", "description", "overlap", "lease_seconds", "strategy")
+SETTINGS = (
+    "name",
+    "description",
+    "overlap",
+    "lease_seconds",
+    "strategy",
+    "quality_method",
+    "quality_refresh_every",
+)
 
 
 def get_project(session: Session, project_id: int) -> Project:
@@ -50,6 +59,22 @@ def _check_settings(values: Mapping[str, Any]) -> None:
                 "msg": f"strategy must be one of {sorted(STRATEGIES)}",
             }
         )
+    if "quality_method" in values and values["quality_method"] not in QUALITY_METHODS:
+        problems.append(
+            {
+                "field": "quality_method",
+                "rule": "choice",
+                "msg": f"quality_method must be one of {sorted(QUALITY_METHODS)}",
+            }
+        )
+    if "quality_refresh_every" in values and not 0 <= int(values["quality_refresh_every"]) <= 10**7:
+        problems.append(
+            {
+                "field": "quality_refresh_every",
+                "rule": "range",
+                "msg": "quality_refresh_every must be 0 (never) to 10,000,000 annotations",
+            }
+        )
     if "name" in values and not str(values["name"]).strip():
         problems.append({"field": "name", "rule": "required", "msg": "name must not be empty"})
     if problems:
@@ -67,12 +92,16 @@ def create_project(
     overlap: int = 1,
     lease_seconds: int = 1800,
     strategy: str = "sequential",
+    quality_method: str = "dawid_skene",
+    quality_refresh_every: int = 500,
 ) -> Project:
     settings = {
         "name": name,
         "overlap": overlap,
         "lease_seconds": lease_seconds,
         "strategy": strategy,
+        "quality_method": quality_method,
+        "quality_refresh_every": quality_refresh_every,
     }
     _check_settings(settings)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
@@ -84,6 +113,8 @@ def create_project(
         overlap=overlap,
         lease_seconds=lease_seconds,
         strategy=strategy,
+        quality_method=quality_method,
+        quality_refresh_every=quality_refresh_every,
         created_by=creator.id,
     )
     session.add(project)

@@ -11,17 +11,12 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from accord.core import audit
+from accord.core.consensus_methods import METHODS
 from accord.core.projects import current_schema
 from accord.core.schemas import parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Consensus, Project, utcnow
 from accord.errors import InvalidInput
 from accord.quality import (
-    GLAD,
-    MACE,
-    DawidSkene,
-    MajorityVote,
-    OneCoinDawidSkene,
-    Wawa,
     annotator_agreement,
     bootstrap_ci,
     label_agreement,
@@ -29,21 +24,18 @@ from accord.quality import (
 from accord.quality.aggregation._base import CategoricalAggregator
 from accord.schema.model import Choices
 
-METHODS: dict[str, type[CategoricalAggregator]] = {
-    "majority_vote": MajorityVote,
-    "wawa": Wawa,
-    "dawid_skene": DawidSkene,
-    "one_coin_dawid_skene": OneCoinDawidSkene,
-    "glad": GLAD,
-    "mace": MACE,
-}
 STATISTICS = ("percent_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1")
+
+
+def categorical_controls(session: Session, project: Project) -> list[str]:
+    """The schema's single-choice controls: the ones categorical aggregation applies to."""
+    schema = parsed_schema(current_schema(session, project).schema)
+    return [c.name for c in schema.controls.values() if isinstance(c, Choices) and not c.multiple]
 
 
 def categorical_control(session: Session, project: Project, control: str | None) -> str:
     """The single-choice control to measure: the one named, or the schema's first."""
-    schema = parsed_schema(current_schema(session, project).schema)
-    single = [c.name for c in schema.controls.values() if isinstance(c, Choices) and not c.multiple]
+    single = categorical_controls(session, project)
     if control is None and single:
         return single[0]
     if control not in single:
@@ -75,9 +67,12 @@ def agreement_report(
 ) -> dict[str, Any]:
     """Agreement overall (with bootstrap intervals), per label and per annotator."""
     name = categorical_control(session, project, control)
-    frame = label_frame(session, project, name)
+    return agreement_of(label_frame(session, project, name), name, n_boot=n_boot)
+
+
+def agreement_of(frame: pd.DataFrame, control: str, *, n_boot: int = 500) -> dict[str, Any]:
     report: dict[str, Any] = {
-        "control": name,
+        "control": control,
         "n_labels": len(frame),
         "n_items": int(frame["item"].nunique()) if len(frame) else 0,
         "n_annotators": int(frame["annotator"].nunique()) if len(frame) else 0,
@@ -109,6 +104,59 @@ def _records(frame: pd.DataFrame, index_name: str) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
 
 
+def consensus_model(method: str, params: dict[str, Any] | None) -> CategoricalAggregator:
+    """An unfitted aggregator for ``method``; unknown methods and parameters are 422s."""
+    if method not in METHODS:
+        raise InvalidInput(
+            f"method must be one of {', '.join(sorted(METHODS))}",
+            [{"field": "method", "rule": "choice"}],
+        )
+    try:
+        return METHODS[method](**dict(params or {}))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"{method}: {exc}", [{"field": "params", "rule": "parameters"}]
+        ) from None
+
+
+def store_consensus(
+    session: Session,
+    project: Project,
+    control: str,
+    frame: pd.DataFrame,
+    model: CategoricalAggregator | None,
+    *,
+    method: str,
+    params: dict[str, Any],
+) -> int:
+    """Replace the control's consensus rows by the fitted ``model``'s labels and confidences
+    (``None``: no labels yet, nothing stored). Returns the number of rows."""
+    session.execute(
+        delete(Consensus).where(Consensus.project_id == project.id, Consensus.control == control)
+    )
+    if model is None or frame.empty:
+        return 0
+    counts = frame.groupby("item").size().to_dict()
+    confidence = model.probas_.max(axis=1).to_dict()
+    now = utcnow()
+    rows = [
+        {
+            "project_id": project.id,
+            "item_id": int(cast(int, item)),
+            "control": control,
+            "label": str(label),
+            "confidence": float(confidence[item]),
+            "n_labels": int(counts[item]),
+            "method": method,
+            "params": params,
+            "computed_at": now,
+        }
+        for item, label in model.labels_.to_dict().items()
+    ]
+    session.execute(insert(Consensus), rows)
+    return len(rows)
+
+
 def compute_consensus(
     session: Session,
     project: Project,
@@ -121,43 +169,11 @@ def compute_consensus(
     """Aggregate the control's labels with ``method`` and store one consensus row per item,
     replacing the previous computation for that control."""
     name = categorical_control(session, project, control)
-    if method not in METHODS:
-        raise InvalidInput(
-            f"method must be one of {', '.join(sorted(METHODS))}",
-            [{"field": "method", "rule": "choice"}],
-        )
     params = dict(params or {})
-    try:
-        model = METHODS[method](**params)
-    except TypeError as exc:
-        raise InvalidInput(
-            f"{method}: {exc}", [{"field": "params", "rule": "parameters"}]
-        ) from None
+    model = consensus_model(method, params)
     frame = label_frame(session, project, name)
-    session.execute(
-        delete(Consensus).where(Consensus.project_id == project.id, Consensus.control == name)
-    )
-    if frame.empty:
-        return {"control": name, "method": method, "params": params, "n_items": 0}
-    model.fit(frame)
-    counts = frame.groupby("item").size().to_dict()
-    confidence = model.probas_.max(axis=1).to_dict()
-    now = utcnow()
-    rows = [
-        {
-            "project_id": project.id,
-            "item_id": int(cast(int, item)),
-            "control": name,
-            "label": str(label),
-            "confidence": float(confidence[item]),
-            "n_labels": int(counts[item]),
-            "method": method,
-            "params": params,
-            "computed_at": now,
-        }
-        for item, label in model.labels_.to_dict().items()
-    ]
-    session.execute(insert(Consensus), rows)
+    fitted = model.fit(frame) if len(frame) else None
+    n_items = store_consensus(session, project, name, frame, fitted, method=method, params=params)
     audit.record(
         session,
         actor_id=actor_id,
@@ -167,9 +183,9 @@ def compute_consensus(
         project_id=project.id,
         control=name,
         method=method,
-        n_items=len(rows),
+        n_items=n_items,
     )
-    return {"control": name, "method": method, "params": params, "n_items": len(rows)}
+    return {"control": name, "method": method, "params": params, "n_items": n_items}
 
 
 def consensus_rows(
@@ -187,3 +203,28 @@ def consensus_rows(
             .limit(limit)
         )
     )
+
+
+def consensus_by_item(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored consensus of these items: {item: {control: {label, confidence, n_labels,
+    method}}}."""
+    out: dict[int, dict[str, Any]] = {}
+    if not item_ids:
+        return out
+    for row in session.scalars(
+        select(Consensus).where(Consensus.item_id.in_(item_ids)).order_by(Consensus.id)
+    ):
+        out.setdefault(row.item_id, {})[row.control] = {
+            "label": row.label,
+            "confidence": row.confidence,
+            "n_labels": row.n_labels,
+            "method": row.method,
+        }
+    return out
+
+
+def consensus_controls(session: Session, project: Project) -> list[str]:
+    """Controls that have a stored consensus, in the schema's order."""
+    query = select(Consensus.control).where(Consensus.project_id == project.id).distinct()
+    stored = set(session.scalars(query))
+    return [c for c in categorical_controls(session, project) if c in stored]

@@ -11,7 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from accord.core import annotations as annotation_ops
-from accord.core import assignment, audit
+from accord.core import assignment, audit, suspects
 from accord.db.models import Annotation, Item, Project, Review, User
 from accord.errors import Conflict, InvalidInput
 
@@ -55,6 +55,8 @@ def review(
         fixed = annotation_ops.revise(
             session, project, reviewer, annotation, result, may_edit_others=True
         )
+    if verdict != "accepted":
+        suspects.confirm_open(session, project, annotation.item_id, reviewer)
     row = Review(
         project_id=project.id,
         annotation_id=annotation.id,

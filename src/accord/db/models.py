@@ -99,6 +99,8 @@ class Project(Base):
     overlap: Mapped[int] = mapped_column(Integer, default=1)
     lease_seconds: Mapped[int] = mapped_column(Integer, default=1800)
     strategy: Mapped[str] = mapped_column(String(40), default="sequential")
+    quality_method: Mapped[str] = mapped_column(String(40), default="dawid_skene")
+    quality_refresh_every: Mapped[int] = mapped_column(Integer, default=500)
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -263,6 +265,70 @@ class Consensus(Base):
     method: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QualityRun(Base):
+    """One computation of a control's quality: agreement report, consensus, annotator skills and
+    suspected errors, with the newest annotation it saw (to know when to compute again)."""
+
+    __tablename__ = "quality_runs"
+    __table_args__ = (Index("ix_quality_runs_project", "project_id", "control", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    control: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    n_items: Mapped[int] = mapped_column(Integer)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    n_annotators: Mapped[int] = mapped_column(Integer)
+    n_suspects: Mapped[int] = mapped_column(Integer)
+    last_annotation_id: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seconds: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnotatorSkill(Base):
+    """An annotator's estimated skill on one control from the latest quality run: the
+    aggregation model's share of correct answers and the plain agreement with the consensus."""
+
+    __tablename__ = "annotator_skills"
+    __table_args__ = (UniqueConstraint("project_id", "control", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    control: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(40))
+    skill: Mapped[float] = mapped_column(Float)
+    agreement: Mapped[float] = mapped_column(Float)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SuspectedError(Base):
+    """An item whose label is probably wrong, with the evidence. A reviewer confirms it (by
+    rejecting or fixing an answer) or dismisses it; a dismissed item stays dismissed while its
+    label is unchanged."""
+
+    __tablename__ = "suspected_errors"
+    __table_args__ = (
+        UniqueConstraint("project_id", "control", "item_id"),
+        Index("ix_suspected_errors_rank", "project_id", "status", "score", "item_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    control: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(500))
+    suggested_label: Mapped[str | None] = mapped_column(String(500))
+    score: Mapped[float] = mapped_column(Float)
+    sources: Mapped[str] = mapped_column(String(40))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column()
 
 
 class AnnotationLabel(Base):

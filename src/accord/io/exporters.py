@@ -2,7 +2,8 @@
 
 An export row is an item with its annotations: {"id", "data", "meta", "media", "status",
 "batch_id", "created_at", "annotations": [{"id", "annotator", "result", "lead_time",
-"created_at", "schema_version", "version", "parent_id", "skipped", "skip_reason"}]}.
+"created_at", "schema_version", "version", "parent_id", "skipped", "skip_reason"}],
+"consensus": {control: {"label", "confidence", "n_labels", "method"}}}.
 Formats register by name, so more (COCO, YOLO, CoNLL, ...) plug in beside these.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from accord.errors import InvalidInput
@@ -76,9 +77,11 @@ def export_csv(
     data_keys: list[str],
     meta_keys: list[str],
     controls: list[str],
+    consensus_controls: Sequence[str] = (),
     **_options: Any,
 ) -> Iterator[bytes]:
-    """One line per (item, annotation); an item without annotations gets one line.
+    """One line per (item, annotation); an item without annotations gets one line. Each line
+    carries the item's consensus label and confidence for ``consensus_controls``.
 
     Columns are fixed up front (the stream cannot go back); data keys not in ``data_keys`` are
     gathered, as JSON, in a ``data._other`` column so that nothing is silently dropped."""
@@ -89,6 +92,7 @@ def export_csv(
         + [f"meta.{k}" for k in meta_keys]
         + ["annotation_id", "annotator", "created_at", "lead_time", "skipped"]
         + [f"result.{c}" for c in controls]
+        + [f"consensus.{c}{part}" for c in consensus_controls for part in ("", ".confidence")]
     )
     known = set(data_keys)
 
@@ -106,9 +110,15 @@ def export_csv(
                 + [_dumps(other) if other else ""]
             )
             base += [_cell(meta.get(k)) for k in meta_keys]
+            agreed = row.get("consensus") or {}
+            tail = [
+                _cell((agreed.get(c) or {}).get(part))
+                for c in consensus_controls
+                for part in ("label", "confidence")
+            ]
             for a in row.get("annotations") or [None]:
                 if a is None:
-                    writer.writerow(base + ["", "", "", "", ""] + [""] * len(controls))
+                    writer.writerow(base + ["", "", "", "", ""] + [""] * len(controls) + tail)
                 else:
                     result = a.get("result") or {}
                     writer.writerow(
@@ -121,6 +131,7 @@ def export_csv(
                             a.get("skipped", False),
                         ]
                         + [_cell(result.get(c)) for c in controls]
+                        + tail
                     )
             yield buffer.getvalue()
             buffer.seek(0)

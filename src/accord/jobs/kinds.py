@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.core import imports
+from accord.core import imports, quality_runs
 from accord.core.media import storage_for
 from accord.db.models import Job
 from accord.errors import InvalidInput
@@ -38,3 +38,20 @@ def import_upload(context: JobContext, job: Job) -> dict[str, Any]:
         "n_items": report.n_items,
         "n_duplicates": report.n_duplicates,
     }
+
+
+@job_kind("quality")
+def quality_run(context: JobContext, job: Job) -> dict[str, Any]:
+    """Consensus, annotator skills, suspected errors and the agreement report of every
+    single-choice control; progress counts the controls done."""
+    if job.project_id is None:
+        raise InvalidInput("a quality job needs a project")
+    return quality_runs.run_quality(
+        context.db,
+        job.project_id,
+        method=job.params.get("method"),
+        params=job.params.get("params"),
+        job_id=job.id,
+        actor_id=job.created_by,
+        progress=context.progress,
+    )

@@ -415,3 +415,93 @@ class QualityClient:
         return pd.DataFrame(rows, columns=[*columns, "method", "params"])[columns].set_index(
             "item_id"
         )
+
+    def start_run(self, project: ProjectRef, method: str | None = None, **params: Any) -> JobOut:
+        """Start the project's quality job in the background: consensus, annotator skills,
+        suspected errors and the agreement report of every single-choice control; ``method``
+        defaults to the project's quality method. Follow it with ``client.wait``."""
+        pid = self._client._pid(project)
+        body = {"method": method, "params": params}
+        return JobOut.model_validate(
+            self._client._json("POST", f"/projects/{pid}/quality/jobs", json=body)
+        )
+
+    def run(
+        self,
+        project: ProjectRef,
+        method: str | None = None,
+        *,
+        timeout: float = 3600,
+        **params: Any,
+    ) -> pd.DataFrame:
+        """``start_run``, wait for it, and return ``runs``."""
+        job = self.start_run(project, method, **params)
+        done = self._client.wait(job.id, timeout=timeout)
+        if done.status != "finished":
+            raise AccordAPIError(500, f"quality job {job.id} {done.status}: {done.error}")
+        return self.runs(project)
+
+    def runs(self, project: ProjectRef) -> pd.DataFrame:
+        """The newest quality run of each control: one row per control with the method, counts,
+        seconds and the stored agreement report (column ``report``)."""
+        pid = self._client._pid(project)
+        rows = self._client._json("GET", f"/projects/{pid}/quality/runs")
+        columns = [
+            "control",
+            "id",
+            "job_id",
+            "method",
+            "params",
+            "n_items",
+            "n_labels",
+            "n_annotators",
+            "n_suspects",
+            "seconds",
+            "computed_at",
+            "report",
+        ]
+        return pd.DataFrame(rows, columns=columns).set_index("control")
+
+    def skills(self, project: ProjectRef, *, control: str | None = None) -> pd.DataFrame:
+        """One row per annotator: the method's skill estimate, agreement with the consensus and
+        number of labels, from the newest quality run."""
+        pid = self._client._pid(project)
+        params = {"control": control} if control else {}
+        rows = self._client._json("GET", f"/projects/{pid}/quality/skills", params=params)
+        columns = ["annotator", "skill", "agreement", "n_labels", "method", "control"]
+        return pd.DataFrame(rows, columns=columns).set_index("annotator")
+
+    def suspects(
+        self, project: ProjectRef, *, status: str = "open", control: str | None = None
+    ) -> pd.DataFrame:
+        """Suspected label errors, most suspicious first: one row per (item, control) with the
+        given label, the suggested one, the score, sources and reasons."""
+        pid = self._client._pid(project)
+        params: dict[str, Any] = {"status": status, "limit": 5000}
+        if control:
+            params["control"] = control
+        rows: list[dict[str, Any]] = []
+        while True:
+            page = self._client._json("GET", f"/projects/{pid}/quality/suspects", params=params)
+            rows += page
+            if len(page) < params["limit"]:
+                break
+            params["after_item"] = page[-1]["item_id"]
+        columns = [
+            "item_id",
+            "control",
+            "label",
+            "suggested_label",
+            "score",
+            "sources",
+            "reasons",
+            "status",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def resolve_suspect(self, project: ProjectRef, item_id: int, status: str) -> None:
+        """Mark the suspicion on an item ``confirmed`` (the label is wrong) or ``dismissed``."""
+        pid = self._client._pid(project)
+        self._client._json(
+            "POST", f"/projects/{pid}/quality/suspects/{item_id}", json={"status": status}
+        )

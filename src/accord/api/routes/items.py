@@ -28,6 +28,7 @@ def list_items(
     meta_value: str | None = None,
     batch: int | None = None,
     q: Annotated[str | None, Query(description="full-text search")] = None,
+    suspected: Annotated[bool, Query(description="only open suspected label errors")] = False,
     after: int | None = None,
     before: int | None = None,
     limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 50,
@@ -35,7 +36,9 @@ def list_items(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view_all_annotations(project))
     annotator = users.get_user_by_name(session, annotated_by).id if annotated_by else None
-    f = items.ItemFilter(status, annotator, label, control, meta_key, meta_value, batch, q)
+    f = items.ItemFilter(
+        status, annotator, label, control, meta_key, meta_value, batch, q, suspected
+    )
     page = items.list_items(session, project, f, after=after, before=before, limit=limit)
     next_after = page[-1].id if len(page) == limit else None
     return ItemPage(items=[ItemOut.model_validate(i) for i in page], next_after=next_after)

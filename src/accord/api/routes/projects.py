@@ -52,6 +52,8 @@ def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> P
         overlap=body.overlap,
         lease_seconds=body.lease_seconds,
         strategy=body.strategy,
+        quality_method=body.quality_method,
+        quality_refresh_every=body.quality_refresh_every,
     )
     return ProjectOut.model_validate(project).model_copy(update={"role": "manager"})
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from accord.api.deps import CurrentUser, SessionDep
-from accord.api.payloads import AnnotationOut, ItemOut, ReviewIn, ReviewOut
+from accord.api.payloads import AnnotationOut, ItemOut, ReviewIn, ReviewOut, SuspectOut
 from accord.core import annotations as annotation_ops
-from accord.core import projects, reviews
+from accord.core import projects, reviews, suspects
 from accord.core.policies import ProjectPolicy, authorize
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["review"])
@@ -24,6 +26,7 @@ class ReviewItemOut(BaseModel):
     item: ItemOut
     annotations: list[ReviewedAnnotationOut]
     remaining: int
+    suspects: list[SuspectOut] = Field(description="why the item is suspected of a label error")
 
 
 @router.get(
@@ -32,11 +35,23 @@ class ReviewItemOut(BaseModel):
     responses={204: {"description": "Nothing left to review."}},
 )
 def next_to_review(
-    project_id: int, session: SessionDep, user: CurrentUser, after: int = 0
+    project_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    after: int = 0,
+    queue: Annotated[
+        Literal["unreviewed", "suspected"],
+        Query(description="unreviewed answers in item order, or suspected errors by rank"),
+    ] = "unreviewed",
 ) -> ReviewItemOut | Response:
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.review(project))
-    item = reviews.next_item_to_review(session, project, after=after)
+    if queue == "suspected":
+        item = suspects.next_suspect(session, project, after_item=after)
+        remaining = suspects.count_open(session, project)
+    else:
+        item = reviews.next_item_to_review(session, project, after=after)
+        remaining = reviews.count_to_review(session, project)
     if item is None:
         return Response(status_code=204)
     return ReviewItemOut(
@@ -49,7 +64,8 @@ def next_to_review(
             )
             for r in reviews.item_annotations(session, item)
         ],
-        remaining=reviews.count_to_review(session, project),
+        remaining=remaining,
+        suspects=[SuspectOut.model_validate(s) for s in suspects.suspects_of_item(session, item)],
     )
 
 

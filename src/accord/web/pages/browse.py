@@ -37,6 +37,7 @@ def browse(
     meta_value: str | None = None,
     batch: Annotated[str | None, Query(description="batch id; empty for any")] = None,
     q: str | None = None,
+    suspected: bool = False,
     after: int | None = None,
     before: int | None = None,
 ) -> HTMLResponse:
@@ -50,6 +51,7 @@ def browse(
         "meta_value": meta_value or "",
         "batch": batch or "",
         "q": q or "",
+        "suspected": "1" if suspected else "",
     }
     errors: dict[str, str] = {}
     rows: list[Item] = []
@@ -72,6 +74,7 @@ def browse(
             meta_value or None,
             batch_id,
             q or None,
+            suspected,
         )
         try:
             rows = items.list_items(session, project, f, after=after, before=before, limit=PAGE + 1)
