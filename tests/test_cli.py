@@ -129,3 +129,54 @@ def test_serve_starts_with_an_administrator_and_the_demo_project(data_dir: Path)
         server.terminate()
         server.wait(timeout=20)
     assert run(data_dir, "project", "list").stdout.count("Demo") == 1
+
+
+def test_quality_runs_locally_and_prints_agreement_and_suspects(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Three annotators on four items (one split 2-1): the command stores a run and prints the
+    agreement the library computes and the split item as the one suspect."""
+    import pandas as pd
+
+    from accord.config import Settings
+    from accord.core import annotations, users
+    from accord.db.engine import open_database
+    from accord.db.models import Project
+    from accord.quality import percent_agreement
+
+    run(data_dir, "init", "--password", "adminpass1")
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA)
+    run(data_dir, "project", "create", "reviews", "--schema", str(schema), "--overlap", "3")
+    source = tmp_path / "items.jsonl"
+    source.write_text("".join(json.dumps({"text": f"review {i}"}) + "\n" for i in range(4)))
+    run(data_dir, "import", "reviews", str(source))
+    votes = {1: "ppp", 2: "nnn", 3: "ppn", 4: "nnn"}  # item id -> the three annotators' labels
+    names = ["ann", "bea", "cal"]
+    for name in names:
+        run(data_dir, "user", "create", name)
+    db = open_database(Settings(data_dir=data_dir))
+    try:
+        with db.transaction() as session:
+            project = session.get(Project, 1)
+            assert project is not None
+            for k, name in enumerate(names):
+                user = users.get_user_by_name(session, name)
+                for item_id, labels in votes.items():
+                    label = {"p": "positive", "n": "negative"}[labels[k]]
+                    annotations.submit(session, project, user, item_id, {"sentiment": label})
+    finally:
+        db.dispose()
+    out = run(data_dir, "quality", "reviews", "--method", "majority_vote").stdout.splitlines()
+    assert out[0].startswith(
+        "sentiment: majority_vote  items 4  labels 12  annotators 3  suspected errors 1"
+    )
+    frame = pd.DataFrame(
+        [(i, n, labels[k]) for i, labels in votes.items() for k, n in enumerate(names)],
+        columns=["item", "annotator", "label"],
+    )
+    statistic, value = out[1].split()[:2]
+    assert statistic == "percent_agreement"
+    assert float(value) == pytest.approx(percent_agreement(frame), abs=5e-4)
+    assert out[-1].startswith("item 3  sentiment: 'positive' -> 'negative'  score 0.33")
+    assert "2 of 3 labels give the consensus 'positive'" in out[-1]

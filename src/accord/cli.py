@@ -407,5 +407,59 @@ def export(
                     handle.write(chunk)
 
 
+@app.command()
+@one_line_errors
+def quality(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    method: Annotated[
+        str | None, typer.Option(help="Consensus method; default: the project's.")
+    ] = None,
+    top: Annotated[int, typer.Option(help="How many suspected errors to list.")] = 10,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Run the project's quality job now and print agreement and the top suspected errors."""
+    from accord.core import quality_runs, suspects
+
+    if url:
+        with _client(url, token) as client:
+            ref = project if not project.isdigit() else int(project)
+            runs = client.quality.run(ref, method).reset_index().to_dict(orient="records")
+            found = client.quality.suspects(ref).head(top).to_dict(orient="records")
+    else:
+        db = _local()
+        with db.transaction(write=False) as session:
+            target = _project(session, project)
+            user = _acting_user(session, as_user)
+        quality_runs.run_quality(db, target.id, method=method, actor_id=user.id)
+        with db.transaction(write=False) as session:
+            runs = [vars(r) for r in quality_runs.latest_runs(session, target)]
+            found = [vars(s) for s in suspects.list_suspects(session, target, limit=top)]
+    if not runs:
+        raise CliError("the project has no single-choice control to compute quality for")
+    for run in runs:
+        typer.echo(
+            f"{run['control']}: {run['method']}  items {run['n_items']}  labels {run['n_labels']}"
+            f"  annotators {run['n_annotators']}  suspected errors {run['n_suspects']}"
+            f"  ({run['seconds']:.2f} s)"
+        )
+        for row in run["report"]["overall"]:
+            typer.echo(
+                f"  {row['statistic']:<20} {_figure(row['value'])}"
+                f"  [{_figure(row['low'])}, {_figure(row['high'])}]"
+            )
+    for s in found:
+        suggested = f" -> {s['suggested_label']!r}" if s["suggested_label"] else ""
+        typer.echo(
+            f"item {s['item_id']}  {s['control']}: {s['label']!r}{suggested}"
+            f"  score {s['score']:.2f}  {'; '.join(s['reasons'])}"
+        )
+
+
+def _figure(value: float | None) -> str:
+    return "   n/a" if value is None else f"{value:6.3f}"
+
+
 def main() -> None:
     app()
