@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from statsmodels.stats.inter_rater import fleiss_kappa
 
 from accord.db.models import Project
-from accord.quality import DawidSkene, MajorityVote
+from accord.quality import DawidSkene, MajorityVote, label_agreement, label_agreement_ci
 from tests.conftest import Actor
 
 
@@ -41,6 +41,12 @@ def test_agreement_equals_independent_references(
     for row in overall.values():
         assert row["low"] <= row["value"] <= row["high"]
     assert {r["annotator"] for r in report["per_annotator"]} == set(frame["annotator"])
+    per_label = pd.DataFrame(report["per_label"]).set_index("label")
+    expected_labels = label_agreement(frame).join(label_agreement_ci(frame, n_boot=200))
+    assert np.allclose(per_label[expected_labels.columns], expected_labels, equal_nan=True)
+    per_annotator = pd.DataFrame(report["per_annotator"]).set_index("annotator")
+    assert (per_annotator["with_consensus_low"] <= per_annotator["with_consensus"]).all()
+    assert (per_annotator["with_consensus"] <= per_annotator["with_consensus_high"]).all()
 
 
 def test_consensus_is_stored_with_its_method_and_matches_the_library(

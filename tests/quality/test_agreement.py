@@ -10,7 +10,9 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from accord.quality import (
+    MajorityVote,
     annotator_agreement,
+    annotator_agreement_ci,
     bootstrap_ci,
     cohen_kappa,
     fleiss_kappa,
@@ -18,6 +20,7 @@ from accord.quality import (
     item_agreement,
     krippendorff_alpha,
     label_agreement,
+    label_agreement_ci,
     pairwise_cohen_kappa,
     percent_agreement,
 )
@@ -202,6 +205,67 @@ def test_alpha_bootstrap_equals_refitting(level: str, snow_rte: Data) -> None:
     )
     assert fast.value == pytest.approx(krippendorff_alpha(data, level))  # type: ignore[arg-type]
     assert (fast.low, fast.high) == pytest.approx((slow.low, slow.high), abs=1e-10)
+
+
+def test_per_label_intervals_equal_refitting(zheng_dog: Data) -> None:
+    _, framed, _ = zheng_dog
+    fast = label_agreement_ci(framed, n_boot=60, random_state=5)
+    point = label_agreement(framed)
+    for label in point.index:
+        for statistic in ("specific_agreement", "kappa"):
+            slow = bootstrap_ci(
+                framed,
+                lambda d, s=statistic, lab=label: float(label_agreement(d)[s][lab]),
+                n_boot=60,
+                random_state=5,
+            )
+            low, high = fast.loc[label, [f"{statistic}_low", f"{statistic}_high"]]
+            assert (low, high) == pytest.approx((slow.low, slow.high), abs=1e-12)
+            assert low < point.loc[label, statistic] < high
+
+
+def test_per_annotator_intervals_equal_a_direct_resampling(snow_rte: Data) -> None:
+    """The sparse per-item sums against pandas over the same item draws; with_others also
+    against refitting, with_consensus with the consensus held fixed."""
+    from accord.quality.bootstrap import _replicate_weights
+
+    _, framed, _ = snow_rte
+    data = LabelData.from_frame(framed)
+    consensus = MajorityVote().fit(framed).labels_
+    fast = annotator_agreement_ci(framed, consensus, n_boot=40, random_state=2)
+    slow_others = {
+        a: bootstrap_ci(
+            data,
+            lambda d, a=a: float(annotator_agreement(d)["with_others"].get(a, np.nan)),
+            n_boot=40,
+            random_state=2,
+        )
+        for a in fast.index[:5]
+    }
+    for a, est in slow_others.items():
+        assert (fast.loc[a, "with_others_low"], fast.loc[a, "with_others_high"]) == (
+            pytest.approx((est.low, est.high), abs=1e-12)
+        )
+    hits = framed.assign(
+        hit=(framed["label"] == consensus.reindex(framed["item"]).to_numpy()).astype(float),
+        code=data.items.get_indexer(framed["item"]),
+    )
+    (weights,) = _replicate_weights(data.n_items, 40, np.random.default_rng(2))
+    replicates = []
+    for w in weights:
+        drawn = hits.assign(w=w[hits["code"]])
+        by = drawn.assign(wh=drawn["w"] * drawn["hit"]).groupby("annotator")[["wh", "w"]].sum()
+        replicates.append(by["wh"] / by["w"])
+    table = pd.DataFrame(replicates)
+    for a in fast.index:
+        finite = table[a].dropna()
+        low, high = np.quantile(finite, [0.025, 0.975])
+        assert fast.loc[a, "with_consensus_low"] == pytest.approx(low, abs=1e-12)
+        assert fast.loc[a, "with_consensus_high"] == pytest.approx(high, abs=1e-12)
+    point = annotator_agreement(framed, consensus)
+    busy = point.index[point["n_labels"] >= 50]
+    assert (fast.loc[busy, "with_consensus_low"] <= point.loc[busy, "with_consensus"]).all()
+    assert (point.loc[busy, "with_consensus"] <= fast.loc[busy, "with_consensus_high"]).all()
 
 
 def test_bootstrap_interval_covers_truth_often() -> None:

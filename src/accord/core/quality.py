@@ -18,8 +18,10 @@ from accord.db.models import Annotation, AnnotationLabel, Consensus, Project, ut
 from accord.errors import InvalidInput
 from accord.quality import (
     annotator_agreement,
+    annotator_agreement_ci,
     bootstrap_ci,
     label_agreement,
+    label_agreement_ci,
 )
 from accord.quality.aggregation._base import CategoricalAggregator
 from accord.schema.model import Choices
@@ -93,8 +95,10 @@ def agreement_of(frame: pd.DataFrame, control: str, *, n_boot: int = 500) -> dic
                 "confidence": estimate.confidence,
             }
         )
-    report["per_label"] = _records(label_agreement(frame), "label")
-    report["per_annotator"] = _records(annotator_agreement(frame), "annotator")
+    per_label = label_agreement(frame).join(label_agreement_ci(frame, n_boot=n_boot))
+    per_annotator = annotator_agreement(frame).join(annotator_agreement_ci(frame, n_boot=n_boot))
+    report["per_label"] = _records(per_label, "label")
+    report["per_annotator"] = _records(per_annotator, "annotator")
     return report
 
 

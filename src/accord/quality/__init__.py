@@ -23,7 +23,12 @@ from accord.quality.agreement import (
     pairwise_cohen_kappa,
     percent_agreement,
 )
-from accord.quality.bootstrap import Estimate, bootstrap_ci
+from accord.quality.bootstrap import (
+    Estimate,
+    annotator_agreement_ci,
+    bootstrap_ci,
+    label_agreement_ci,
+)
 from accord.quality.data import LabelData, as_label_data
 from accord.quality.gold import gold_accuracy, gold_confusion, wilson_interval
 from accord.quality.krippendorff import krippendorff_alpha
@@ -82,6 +87,7 @@ __all__ = [
     "Wawa",
     "align",
     "annotator_agreement",
+    "annotator_agreement_ci",
     "as_label_data",
     "bootstrap_ci",
     "box_f1",
@@ -101,6 +107,7 @@ __all__ = [
     "keypoint_oks",
     "krippendorff_alpha",
     "label_agreement",
+    "label_agreement_ci",
     "label_issue_mask",
     "mask_iou",
     "mask_iou_matrix",

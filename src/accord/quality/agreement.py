@@ -6,6 +6,7 @@ indicators for the pairwise ones), so they cost one pass over the labels whateve
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -220,6 +221,22 @@ def item_agreement(data: LabelInput) -> pd.DataFrame:
     )
 
 
+def label_terms(counts: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per item and label, zero for items with fewer than two labels: the counts ``n_ic``,
+    ``n_ic (n_ic - 1)``, ``n_ic (n_i - 1)`` and ``n_ic (n_i - n_ic) / (n_i - 1)``; the per-label
+    statistics are ratios of their sums over items."""
+    n = counts.sum(axis=1)
+    valid = (n > 1)[:, None]
+    used = np.where(valid, counts, 0.0)
+    m = np.where(valid[:, 0], n, 2.0)[:, None]  # any n > 1 where the item is unused
+    return (
+        used,
+        used * (used - 1.0),
+        used * (m - 1.0),
+        used * (m - used) / (m - 1.0),
+    )
+
+
 def label_agreement(data: LabelInput) -> pd.DataFrame:
     """Per label: share of labels, specific agreement and Fleiss' per-category kappa.
 
@@ -228,16 +245,12 @@ def label_agreement(data: LabelInput) -> pd.DataFrame:
     kappa is ``1 - sum_i n_ic (n_i - n_ic) / (n_i - 1) / (p_c q_c sum_i n_i)``.
     """
     encoded, counts = _counts(data)
-    n = counts.sum(axis=1)
-    valid = n > 1
-    c, n = counts[valid], n[valid]
-    p = c.sum(axis=0) / n.sum()
-    specific_num = (c * (c - 1.0)).sum(axis=0)
-    specific_den = (c * (n - 1.0)[:, None]).sum(axis=0)
-    disagree = (c * (n[:, None] - c) / (n - 1.0)[:, None]).sum(axis=0)
+    used, same, pairs, disagree = label_terms(counts)
+    n_used = used.sum()
+    p = used.sum(axis=0) / n_used
     with np.errstate(divide="ignore", invalid="ignore"):
-        specific = specific_num / specific_den
-        kappa = 1.0 - disagree / (p * (1.0 - p) * n.sum())
+        specific = same.sum(axis=0) / pairs.sum(axis=0)
+        kappa = 1.0 - disagree.sum(axis=0) / (p * (1.0 - p) * n_used)
     return pd.DataFrame(
         {
             "n_labels": counts.sum(axis=0),
@@ -246,6 +259,59 @@ def label_agreement(data: LabelInput) -> pd.DataFrame:
             "kappa": kappa,
         },
         index=encoded.labels.rename("label"),
+    )
+
+
+@dataclass(frozen=True)
+class AnnotatorRows:
+    """Per label row: its annotator's code and weight, whether other annotators labelled the
+    item (``has_others``) and the share of their labels that are equal (``others_share``), and
+    whether the item has a consensus (``known``) equal to the row's label (``hit``)."""
+
+    annotator: IntArray
+    weight: FloatArray
+    has_others: FloatArray
+    others_share: FloatArray
+    known: FloatArray
+    hit: FloatArray
+    consensus: IntArray
+
+
+def annotator_rows(encoded: LabelData, consensus: pd.Series | None = None) -> AnnotatorRows:
+    """The row-level terms of :func:`annotator_agreement` (its bootstrap sums them per item)."""
+    k, a = encoded.n_labels, encoded.n_annotators
+    item, ann, lab, w = (
+        encoded.item_codes,
+        encoded.annotator_codes,
+        encoded.label_codes,
+        encoded.weights,
+    )
+    counts = encoded.counts()
+    pair = item * a + ann
+    own_same = np.bincount(pair * k + lab, weights=w)[pair * k + lab]
+    own_total = np.bincount(pair, weights=w)[pair]
+    others_same = counts[item, lab] - own_same
+    others_total = counts.sum(axis=1)[item] - own_total
+    has_others = others_total > 1e-12
+    row_share = np.divide(others_same, others_total, out=np.zeros_like(w), where=has_others)
+    if consensus is None:
+        frequency = np.bincount(lab, weights=w, minlength=k)
+        cons_codes, _ = break_ties(
+            vote_shares(encoded), frequency.astype(np.float64), "frequent", None
+        )
+    else:
+        cons_codes = np.asarray(
+            encoded.labels.get_indexer(pd.Index(consensus.reindex(encoded.items))), dtype=np.int64
+        )
+    known = cons_codes[item] >= 0
+    return AnnotatorRows(
+        annotator=ann,
+        weight=w,
+        has_others=has_others.astype(np.float64),
+        others_share=row_share,
+        known=known.astype(np.float64),
+        hit=((lab == cons_codes[item]) & known).astype(np.float64),
+        consensus=cons_codes,
     )
 
 
@@ -263,45 +329,22 @@ def annotator_agreement(
     """
     encoded = LabelData.coerce(data)
     k, a = encoded.n_labels, encoded.n_annotators
-    item, ann, lab, w = (
-        encoded.item_codes,
-        encoded.annotator_codes,
-        encoded.label_codes,
-        encoded.weights,
-    )
-    counts = encoded.counts()
-    pair = item * a + ann
-    own_same = np.bincount(pair * k + lab, weights=w)[pair * k + lab]
-    own_total = np.bincount(pair, weights=w)[pair]
-    others_same = counts[item, lab] - own_same
-    others_total = counts.sum(axis=1)[item] - own_total
-    has_others = others_total > 1e-12
-    row_share = np.divide(others_same, others_total, out=np.zeros_like(w), where=has_others)
-    num = np.bincount(ann, weights=w * row_share * has_others, minlength=a)
-    den = np.bincount(ann, weights=w * has_others, minlength=a)
+    r = annotator_rows(encoded, consensus)
+    ann, lab, w, item = r.annotator, encoded.label_codes, r.weight, encoded.item_codes
+    num = np.bincount(ann, weights=w * r.others_share * r.has_others, minlength=a)
+    den = np.bincount(ann, weights=w * r.has_others, minlength=a)
     with_others = np.divide(num, den, out=np.full(a, np.nan), where=den > 0)
-
-    if consensus is None:
-        frequency = np.bincount(lab, weights=w, minlength=k)
-        cons_codes, _ = break_ties(
-            vote_shares(encoded), frequency.astype(np.float64), "frequent", None
-        )
-    else:
-        cons_codes = np.asarray(
-            encoded.labels.get_indexer(pd.Index(consensus.reindex(encoded.items))), dtype=np.int64
-        )
-    known = cons_codes[item] >= 0
-    hit = (lab == cons_codes[item]) & known
-    total = np.bincount(ann, weights=w * known, minlength=a)
+    total = np.bincount(ann, weights=w * r.known, minlength=a)
     agreement = np.divide(
-        np.bincount(ann, weights=w * hit, minlength=a),
+        np.bincount(ann, weights=w * r.hit, minlength=a),
         total,
         out=np.full(a, np.nan),
         where=total > 0,
     )
-    own_mix = np.bincount(ann * k + lab, weights=w * known, minlength=a * k).reshape(a, k)
+    known = r.known > 0
+    own_mix = np.bincount(ann * k + lab, weights=w * r.known, minlength=a * k).reshape(a, k)
     cons_mix = np.bincount(
-        ann[known] * k + cons_codes[item][known], weights=w[known], minlength=a * k
+        ann[known] * k + r.consensus[item][known], weights=w[known], minlength=a * k
     ).reshape(a, k)
     with np.errstate(divide="ignore", invalid="ignore"):
         chance = (own_mix * cons_mix).sum(axis=1) / total**2

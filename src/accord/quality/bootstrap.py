@@ -13,8 +13,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from accord.quality.agreement import fleiss_from_counts, gwet_from_counts, pair_agreement
+from accord.quality.agreement import (
+    annotator_rows,
+    fleiss_from_counts,
+    gwet_from_counts,
+    label_terms,
+    pair_agreement,
+)
 from accord.quality.data import FloatArray, LabelData, LabelInput
 from accord.quality.krippendorff import (
     LEVELS,
@@ -149,12 +156,8 @@ def bootstrap_ci(
     and ``value_domain`` apply to Krippendorff's alpha. Replicates where the coefficient is
     undefined (e.g. no pairable item was drawn) are left out of the interval.
     """
-    if n_boot < 1:
-        raise ValueError("n_boot must be at least 1")
-    if not 0.0 < confidence < 1.0:
-        raise ValueError("confidence must lie strictly between 0 and 1")
     encoded = LabelData.coerce(data)
-    rng = np.random.default_rng(random_state)
+    rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
     tail = (1.0 - confidence) / 2.0
     if callable(statistic):
         value = float(statistic(encoded))
@@ -188,6 +191,98 @@ def bootstrap_ci(
         return Estimate(value, float("nan"), float("nan"), confidence, n_boot)
     low, high = np.quantile(reps, [tail, 1.0 - tail])
     return Estimate(value, float(low), float(high), confidence, n_boot)
+
+
+def label_agreement_ci(
+    data: LabelInput,
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Percentile bootstrap intervals (resampling items) of :func:`label_agreement`'s
+    ``specific_agreement`` and ``kappa``: columns ``<statistic>_low`` and ``<statistic>_high``,
+    one row per label."""
+    encoded = LabelData.coerce(data)
+    used, same, pairs, disagree = label_terms(encoded.counts())
+    rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
+    specific, kappa = [], []
+    for w in _replicate_weights(used.shape[0], n_boot, rng):
+        totals = w @ used
+        n = totals.sum(axis=1, keepdims=True)
+        p = _ratio(totals, np.broadcast_to(n, totals.shape))
+        specific.append(_ratio(w @ same, w @ pairs))
+        kappa.append(1.0 - _ratio(w @ disagree, p * (1.0 - p) * n))
+    return _interval_frame(
+        {"specific_agreement": specific, "kappa": kappa},
+        confidence,
+        encoded.labels.rename("label"),
+    )
+
+
+def annotator_agreement_ci(
+    data: LabelInput,
+    consensus: pd.Series | None = None,
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | None = 0,
+) -> pd.DataFrame:
+    """Percentile bootstrap intervals (resampling items, the consensus held fixed) of
+    :func:`annotator_agreement`'s ``with_others`` and ``with_consensus``: columns
+    ``<statistic>_low`` and ``<statistic>_high``, one row per annotator."""
+    encoded = LabelData.coerce(data)
+    r = annotator_rows(encoded, consensus)
+    shape = (encoded.n_items, encoded.n_annotators)
+
+    def per_item(values: FloatArray) -> sp.csr_matrix:
+        coords = (encoded.item_codes, r.annotator)
+        return sp.csr_matrix((r.weight * values, coords), shape=shape)
+
+    sums = [
+        per_item(r.others_share * r.has_others),
+        per_item(r.has_others),
+        per_item(r.hit),
+        per_item(r.known),
+    ]
+    rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
+    others, with_consensus = [], []
+    for w in _replicate_weights(encoded.n_items, n_boot, rng):
+        num_o, den_o, num_c, den_c = (np.asarray((m.T @ w.T).T) for m in sums)
+        others.append(_ratio(num_o, den_o))
+        with_consensus.append(_ratio(num_c, den_c))
+    return _interval_frame(
+        {"with_others": others, "with_consensus": with_consensus},
+        confidence,
+        encoded.annotators.rename("annotator"),
+    )
+
+
+def _checked(n_boot: int, confidence: float, random_state: int | None) -> int | None:
+    if n_boot < 1:
+        raise ValueError("n_boot must be at least 1")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must lie strictly between 0 and 1")
+    return random_state
+
+
+def _interval_frame(
+    replicates: dict[str, list[FloatArray]], confidence: float, index: pd.Index
+) -> pd.DataFrame:
+    """Per column of the stacked replicates, the percentile interval over the finite ones
+    (NaN where none is finite)."""
+    tail = (1.0 - confidence) / 2.0
+    columns: dict[str, FloatArray] = {}
+    for name, parts in replicates.items():
+        reps = np.concatenate(parts)
+        low = np.full(reps.shape[1], np.nan)
+        high = np.full(reps.shape[1], np.nan)
+        for j in range(reps.shape[1]):
+            finite = reps[:, j][np.isfinite(reps[:, j])]
+            if finite.size:
+                low[j], high[j] = np.quantile(finite, [tail, 1.0 - tail])
+        columns[f"{name}_low"], columns[f"{name}_high"] = low, high
+    return pd.DataFrame(columns, index=index)
 
 
 def _refit_replicates(
