@@ -31,7 +31,8 @@ Dawid–Skene are often near-certain where the annotators were split)."""
 MODEL_FOLDS = 5
 MIN_MODEL_ITEMS = 100
 """Confident learning runs when this many items have a label and text (and every class has at
-least ``MODEL_FOLDS`` of them): fewer leave the cross-validated model too weak to accuse anyone."""
+least ``MODEL_FOLDS`` of them): fewer leave the cross-validated model too weak to accuse anyone.
+The folds are fitted in parallel on every core."""
 RESOLUTIONS = ("confirmed", "dismissed")
 COLUMNS = ["label", "suggested_label", "score", "sources", "reasons"]
 
@@ -102,7 +103,7 @@ def _model_suspects(labels: pd.Series, texts: pd.Series) -> pd.DataFrame:
     counts = given.value_counts()
     if len(given) < MIN_MODEL_ITEMS or len(counts) < 2 or counts.min() < MODEL_FOLDS:
         return pd.DataFrame(columns=["suggested_label", "self_confidence", "reason"])
-    probs = out_of_fold_probas(usable.astype(str), given, n_splits=MODEL_FOLDS)
+    probs = out_of_fold_probas(usable.astype(str), given, n_splits=MODEL_FOLDS, n_jobs=-1)
     return find_label_errors(given, probs)
 
 

@@ -217,17 +217,21 @@ def out_of_fold_probas(
     n_splits: int = 5,
     random_state: int | None = 0,
     c: float = 4.0,
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """Out-of-fold class probabilities from a TF-IDF + logistic-regression baseline.
 
-    Each text is scored by a model that did not see it (stratified ``n_splits``-fold
-    cross-validation), which is what confident learning needs: in-sample probabilities would
-    simply echo the noisy labels. Word 1–2-grams and character 2–5-grams, sublinear tf.
+    Each text is scored by a classifier that did not see its label (stratified
+    ``n_splits``-fold cross-validation), which is what confident learning needs: in-sample
+    probabilities would simply echo the noisy labels. Word 1–2-grams and character 2–5-grams,
+    sublinear tf. The TF-IDF vocabulary and weights use no label, so they are fitted once on
+    all texts and only the classifier is cross-validated (five times cheaper than refitting
+    the features per fold); ``n_jobs`` fits the folds in parallel processes (-1: every core).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.pipeline import make_union
 
     text_series = texts if isinstance(texts, pd.Series) else pd.Series(list(texts))
     label_series = labels if isinstance(labels, pd.Series) else pd.Series(list(labels))
@@ -245,10 +249,15 @@ def out_of_fold_probas(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True),
     )
-    model = make_pipeline(features, LogisticRegression(C=c, max_iter=2000))
+    matrix = features.fit_transform(text_series.astype(str).to_numpy())
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
     probs = cross_val_predict(
-        model, text_series.astype(str).to_numpy(), y, cv=folds, method="predict_proba"
+        LogisticRegression(C=c, max_iter=2000),
+        matrix,
+        y,
+        cv=folds,
+        method="predict_proba",
+        n_jobs=n_jobs,
     )
     return pd.DataFrame(probs, index=label_series.index, columns=classes.rename("label"))
 
@@ -260,10 +269,13 @@ def find_text_label_errors(
     n_splits: int = 5,
     random_state: int | None = 0,
     filter_by: Filter = "confident_joint",
+    n_jobs: int | None = None,
 ) -> pd.DataFrame:
     """:func:`out_of_fold_probas` followed by :func:`find_label_errors`."""
     label_series = labels if isinstance(labels, pd.Series) else pd.Series(list(labels))
-    probs = out_of_fold_probas(texts, label_series, n_splits=n_splits, random_state=random_state)
+    probs = out_of_fold_probas(
+        texts, label_series, n_splits=n_splits, random_state=random_state, n_jobs=n_jobs
+    )
     return find_label_errors(label_series, probs, filter_by=filter_by)
 
 
