@@ -13,6 +13,7 @@ from accord.api.routes import annotations as annotation_routes
 from accord.api.routes import (
     auth,
     data,
+    gold,
     items,
     jobs,
     projects,
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         annotation_routes,
         reviews,
         quality,
+        gold,
         data,
         jobs,
     ):

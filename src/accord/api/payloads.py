@@ -67,6 +67,18 @@ class ProjectIn(BaseModel):
     quality_refresh_every: int = Field(
         default=500, ge=0, description="recompute quality after this many annotations (0: never)"
     )
+    gold_rate: float = Field(
+        default=0.0, ge=0, le=0.5, description="share of an annotator's items that are gold"
+    )
+    gold_min_answers: int = Field(
+        default=10, ge=1, le=10_000, description="gold answers before the pause rule applies"
+    )
+    gold_pause_below: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="pause an annotator under this gold accuracy (0: never)",
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -79,6 +91,9 @@ class ProjectUpdate(BaseModel):
     strategy: str | None = None
     quality_method: str | None = None
     quality_refresh_every: int | None = Field(default=None, ge=0)
+    gold_rate: float | None = Field(default=None, ge=0, le=0.5)
+    gold_min_answers: int | None = Field(default=None, ge=1, le=10_000)
+    gold_pause_below: float | None = Field(default=None, ge=0, le=1)
 
 
 class ProjectOut(Out):
@@ -90,6 +105,9 @@ class ProjectOut(Out):
     strategy: str
     quality_method: str
     quality_refresh_every: int
+    gold_rate: float
+    gold_min_answers: int
+    gold_pause_below: float
     created_at: datetime
     role: str | None = None
     counts: dict[str, int] | None = None
@@ -133,6 +151,17 @@ class ItemOut(Out):
     n_done: int
     batch_id: int | None
     created_at: datetime
+
+
+class TaskItemOut(Out):
+    """An item as an annotator sees it: its content only. Nothing here tells a gold item (or its
+    progress) apart from any other."""
+
+    id: int
+    data: dict[str, Any]
+    meta: dict[str, Any]
+    media: str | None
+    media_info: dict[str, Any] | None
 
 
 class ItemPage(BaseModel):
@@ -219,7 +248,7 @@ class ReworkOut(BaseModel):
 
 
 class LeaseOut(BaseModel):
-    item: ItemOut
+    item: TaskItemOut
     expires_at: datetime
     schema_version: int
     predictions: list[PredictionOut]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from accord.core import audit
+from accord.core import audit, gold
 from accord.core.assignment import claim_for_skip, claim_for_submission
 from accord.core.items import get_item, item_context
 from accord.core.projects import current_schema
@@ -80,6 +80,8 @@ def submit(
     session.add(annotation)
     session.flush()
     _index_labels(session, annotation, current_schema(session, project).schema)
+    if item.status == "gold":
+        gold.score_answer(session, project, item, annotation)
     audit.record(
         session,
         actor_id=user.id,

@@ -12,14 +12,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.core import audit
+from accord.core import audit, gold
 from accord.core.strategies import get_strategy
-from accord.db.models import Assignment, Item, Project, utcnow
-from accord.errors import Conflict
+from accord.db.models import Assignment, Item, Membership, Project, utcnow
+from accord.errors import Conflict, Forbidden
 
 MAX_PICK_ATTEMPTS = 5
 
@@ -29,6 +29,13 @@ class Lease:
     item: Item
     expires_at: datetime
     rework: bool = False  # a reviewer sent the annotator's answer back: see core/reviews.py
+
+
+def has_free_slot(project: Project) -> ColumnElement[bool]:
+    """An open item with an overlap slot left, or a gold item (served to everyone once)."""
+    return or_(
+        and_(Item.status == "open", Item.n_assigned < project.overlap), Item.status == "gold"
+    )
 
 
 def reclaim_expired(session: Session, project: Project, now: datetime) -> int:
@@ -90,9 +97,15 @@ def returned_item(session: Session, project: Project, user_id: int, now: datetim
 
 
 def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
-    """Work sent back by a reviewer first, then the annotator's current lease, then a new lease
-    on the item the project's strategy picks."""
+    """Work sent back by a reviewer first, then the annotator's current lease, then a new lease:
+    a gold item at the project's gold rate, otherwise the item the project's strategy picks."""
     now = utcnow()
+    membership = session.get(Membership, (project.id, user_id))
+    if membership is not None and membership.paused_at is not None:
+        raise Forbidden(
+            f"you are paused on this project: {membership.pause_reason}; "
+            "a manager can let you continue"
+        )
     returned = returned_item(session, project, user_id, now)
     if returned is not None:
         return returned
@@ -100,6 +113,12 @@ def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
     if held is not None:
         return held
     reclaim_expired(session, project, now)
+    if gold.wants_gold(project):
+        gold_id = gold.pick_gold(session, project, user_id)
+        if gold_id is not None:
+            lease = _take_slot(session, project, gold_id, user_id, now)
+            if lease is not None:
+                return lease
     strategy = get_strategy(project.strategy)
     lock = session.get_bind().dialect.name == "postgresql"
     for _ in range(MAX_PICK_ATTEMPTS):
@@ -118,7 +137,7 @@ def _take_slot(
     expires = now + timedelta(seconds=project.lease_seconds)
     taken = session.execute(
         update(Item)
-        .where(Item.id == item_id, Item.n_assigned < project.overlap, Item.status == "open")
+        .where(Item.id == item_id, has_free_slot(project))
         .values(n_assigned=Item.n_assigned + 1)
         .execution_options(synchronize_session=False)
     )
@@ -185,7 +204,10 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
     if row is None:
         taken = session.execute(
             update(Item)
-            .where(Item.id == item_id, Item.n_assigned < project.overlap)
+            .where(
+                Item.id == item_id,
+                or_(Item.status == "gold", Item.n_assigned < project.overlap),
+            )
             .values(n_assigned=Item.n_assigned + 1)
         )
         if taken.rowcount != 1:  # type: ignore[attr-defined]

@@ -24,6 +24,16 @@ SETTINGS = (
     "strategy",
     "quality_method",
     "quality_refresh_every",
+    "gold_rate",
+    "gold_min_answers",
+    "gold_pause_below",
+)
+
+
+GOLD_RANGES = (
+    ("gold_rate", 0.0, 0.5, "gold_rate must be 0 (no gold items served) to 0.5"),
+    ("gold_min_answers", 1, 10_000, "gold_min_answers must be 1 to 10,000"),
+    ("gold_pause_below", 0.0, 1.0, "gold_pause_below must be 0 (never pause) to 1"),
 )
 
 
@@ -75,6 +85,9 @@ def _check_settings(values: Mapping[str, Any]) -> None:
                 "msg": "quality_refresh_every must be 0 (never) to 10,000,000 annotations",
             }
         )
+    for field, low, high, msg in GOLD_RANGES:
+        if field in values and not low <= float(values[field]) <= high:
+            problems.append({"field": field, "rule": "range", "msg": msg})
     if "name" in values and not str(values["name"]).strip():
         problems.append({"field": "name", "rule": "required", "msg": "name must not be empty"})
     if problems:
@@ -94,6 +107,9 @@ def create_project(
     strategy: str = "sequential",
     quality_method: str = "dawid_skene",
     quality_refresh_every: int = 500,
+    gold_rate: float = 0.0,
+    gold_min_answers: int = 10,
+    gold_pause_below: float = 0.0,
 ) -> Project:
     settings = {
         "name": name,
@@ -102,6 +118,9 @@ def create_project(
         "strategy": strategy,
         "quality_method": quality_method,
         "quality_refresh_every": quality_refresh_every,
+        "gold_rate": gold_rate,
+        "gold_min_answers": gold_min_answers,
+        "gold_pause_below": gold_pause_below,
     }
     _check_settings(settings)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
@@ -115,6 +134,9 @@ def create_project(
         strategy=strategy,
         quality_method=quality_method,
         quality_refresh_every=quality_refresh_every,
+        gold_rate=gold_rate,
+        gold_min_answers=gold_min_answers,
+        gold_pause_below=gold_pause_below,
         created_by=creator.id,
     )
     session.add(project)
@@ -306,10 +328,12 @@ def list_members(session: Session, project: Project) -> list[tuple[User, str]]:
     return [(user, role) for user, role in rows]
 
 
-def project_counts(session: Session, project: Project) -> dict[str, int]:
+def project_counts(session: Session, project: Project, *, with_gold: bool = True) -> dict[str, int]:
+    """Items by status (``open``, ``done``, ``gold``) and in total; without gold for people who
+    must not learn how many gold items there are."""
     rows = session.execute(
         select(Item.status, func.count()).where(Item.project_id == project.id).group_by(Item.status)
     )
-    counts = {status: n for status, n in rows}
+    counts = {status: n for status, n in rows if with_gold or status != "gold"}
     counts["total"] = sum(counts.values())
     return counts

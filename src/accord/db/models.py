@@ -101,6 +101,9 @@ class Project(Base):
     strategy: Mapped[str] = mapped_column(String(40), default="sequential")
     quality_method: Mapped[str] = mapped_column(String(40), default="dawid_skene")
     quality_refresh_every: Mapped[int] = mapped_column(Integer, default=500)
+    gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    gold_min_answers: Mapped[int] = mapped_column(Integer, default=10)
+    gold_pause_below: Mapped[float] = mapped_column(Float, default=0.0)
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -134,6 +137,8 @@ class Membership(Base):
     )
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paused_at: Mapped[datetime | None] = mapped_column()
+    pause_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportBatch(Base):
@@ -265,6 +270,56 @@ class Consensus(Base):
     method: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldAnswer(Base):
+    """The known answer of a gold item (a honeypot). A gold item has status ``gold``: it is
+    served to every annotator at the project's gold rate instead of going through overlap, and
+    this row never leaves the server to annotators."""
+
+    __tablename__ = "gold_answers"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoldScore(Base):
+    """How one annotator's answer to a gold item compared with the known answer."""
+
+    __tablename__ = "gold_scores"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id"),
+        Index("ix_gold_scores_user", "project_id", "user_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    annotation_id: Mapped[int] = mapped_column(ForeignKey("annotations.id", ondelete="CASCADE"))
+    correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """Something a project's managers should see (e.g. an annotator paused by the gold rule)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_project", "project_id", "read_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
 
 
 class QualityRun(Base):

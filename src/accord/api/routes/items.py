@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from accord.api.deps import CurrentUser, SessionDep, StorageDep
-from accord.api.payloads import ItemOut, ItemPage, PredictionOut
+from accord.api.payloads import ItemOut, ItemPage, PredictionOut, TaskItemOut
 from accord.core import items, media, predictions, projects, users
-from accord.core.policies import ProjectPolicy, authorize
+from accord.core.policies import ProjectPolicy, authorize, can
 
 router = APIRouter(prefix="/projects/{project_id}/items", tags=["items"])
 
@@ -44,11 +44,17 @@ def list_items(
     return ItemPage(items=[ItemOut.model_validate(i) for i in page], next_after=next_after)
 
 
-@router.get("/{item_id}", response_model=ItemOut)
-def get_item(project_id: int, item_id: int, session: SessionDep, user: CurrentUser) -> ItemOut:
+@router.get("/{item_id}", response_model=ItemOut | TaskItemOut)
+def get_item(
+    project_id: int, item_id: int, session: SessionDep, user: CurrentUser
+) -> ItemOut | TaskItemOut:
+    """Reviewers and managers get the item with its status; annotators its content only."""
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view(project))
-    return ItemOut.model_validate(items.get_visible_item(session, user, project, item_id))
+    item = items.get_visible_item(session, user, project, item_id)
+    if can(session, user, ProjectPolicy.review(project)):
+        return ItemOut.model_validate(item)
+    return TaskItemOut.model_validate(item)
 
 
 @router.get(

@@ -19,7 +19,7 @@ from accord.api.payloads import (
     UserOut,
 )
 from accord.core import projects, users
-from accord.core.policies import ProjectPolicy, authorize, require_admin, role_in
+from accord.core.policies import ProjectPolicy, authorize, can, require_admin, role_in
 from accord.schema import parse_schema
 
 router = APIRouter(prefix="/projects", tags=["projects"])
@@ -54,6 +54,9 @@ def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> P
         strategy=body.strategy,
         quality_method=body.quality_method,
         quality_refresh_every=body.quality_refresh_every,
+        gold_rate=body.gold_rate,
+        gold_min_answers=body.gold_min_answers,
+        gold_pause_below=body.gold_pause_below,
     )
     return ProjectOut.model_validate(project).model_copy(update={"role": "manager"})
 
@@ -62,7 +65,9 @@ def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> P
 def get_project(project_id: int, session: SessionDep, user: CurrentUser) -> ProjectOut:
     project = projects.get_project(session, project_id)
     role = authorize(session, user, ProjectPolicy.view(project))
-    counts = projects.project_counts(session, project)
+    counts = projects.project_counts(
+        session, project, with_gold=can(session, user, ProjectPolicy.review(project))
+    )
     return ProjectOut.model_validate(project).model_copy(
         update={"role": role.name, "counts": counts}
     )

@@ -8,11 +8,11 @@ from accord.api.deps import CurrentUser, SessionDep
 from accord.api.payloads import (
     AnnotationIn,
     AnnotationOut,
-    ItemOut,
     LeaseOut,
     PredictionOut,
     ReworkOut,
     SkipIn,
+    TaskItemOut,
 )
 from accord.core import annotations as annotation_ops
 from accord.core import assignment, predictions, projects, reviews
@@ -32,7 +32,7 @@ def next_item(project_id: int, session: SessionDep, user: CurrentUser) -> LeaseO
         return Response(status_code=204)
     rework = reviews.rework_of(session, lease.item.id, user.id) if lease.rework else None
     return LeaseOut(
-        item=ItemOut.model_validate(lease.item),
+        item=TaskItemOut.model_validate(lease.item),
         expires_at=lease.expires_at,
         schema_version=projects.current_schema(session, project).version,
         predictions=[

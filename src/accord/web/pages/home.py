@@ -37,14 +37,15 @@ def overview(
     project = projects.get_project(session, project_id)
     role = authorize(session, user, ProjectPolicy.view(project))
     manager = can(session, user, ProjectPolicy.manage(project))
+    reviewer = can(session, user, ProjectPolicy.review(project))
     return page(
         request,
         "project.html",
         project=project,
         role=role.name,
-        can_review=can(session, user, ProjectPolicy.review(project)),
+        can_review=reviewer,
         can_manage=manager,
-        counts=projects.project_counts(session, project),
+        counts=projects.project_counts(session, project, with_gold=reviewer),
         progress=progress.project_progress(session, project),
         mine=progress.own_submissions(session, project, user.id),
         workers=progress.active_workers(session, project) if manager else [],

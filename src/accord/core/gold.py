@@ -1,0 +1,374 @@
+"""Gold items (honeypots): items with a known answer, mixed into every annotator's queue.
+
+A gold item has status ``gold`` and a ``gold_answers`` row. It never enters the overlap queue;
+instead each annotator is served each gold item at most once, at the project's ``gold_rate``,
+exactly like an ordinary item (same payload, nothing tells them apart). Every answer to a gold
+item is scored at once against the known answer (``gold_scores``); an annotator whose accuracy
+falls under ``gold_pause_below`` after ``gold_min_answers`` gold answers is paused on the
+project and its managers are notified. Gold answers are only ever shown to reviewers and
+managers.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import case, delete, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from accord.core import audit
+from accord.core.items import get_item, item_context
+from accord.core.projects import current_schema
+from accord.core.schemas import parsed_schema
+from accord.db.models import (
+    Annotation,
+    Assignment,
+    GoldAnswer,
+    GoldScore,
+    Item,
+    Membership,
+    Notification,
+    Project,
+    User,
+    utcnow,
+)
+from accord.errors import Conflict, NotFound
+from accord.quality import box_f1, span_f1, wilson_interval
+from accord.schema import LabelingSchema, validate_result
+from accord.schema.model import Boxes, Choices, Spans
+
+STRUCTURED_MATCH = 0.8
+"""A spans or boxes answer counts as right when its F1 against the gold answer (exact spans;
+boxes at IoU 0.5) reaches this."""
+
+
+def set_gold(
+    session: Session, project: Project, item_id: int, result: Mapping[str, Any], actor: User
+) -> GoldAnswer:
+    """Make an item gold with this answer (validated like an annotation), or change its answer.
+    Its answers so far are scored against the new answer."""
+    item = get_item(session, project, item_id)
+    schema = parsed_schema(current_schema(session, project).schema)
+    clean = validate_result(schema, result, item_context(item))
+    gold = session.get(GoldAnswer, item.id)
+    before = gold.result if gold is not None else None
+    if gold is None:
+        gold = GoldAnswer(item_id=item.id, project_id=project.id, result=clean, created_by=actor.id)
+        session.add(gold)
+    else:
+        gold.result = clean
+    item.status = "gold"
+    session.flush()
+    _rescore_item(session, project, schema, gold)
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="gold.set",
+        entity="item",
+        entity_id=item.id,
+        project_id=project.id,
+        before=before,
+        after=clean,
+    )
+    return gold
+
+
+def unset_gold(session: Session, project: Project, item_id: int, actor: User) -> None:
+    """The item becomes an ordinary item again (its scores are dropped)."""
+    item = get_item(session, project, item_id)
+    gold = session.get(GoldAnswer, item.id)
+    if gold is None:
+        raise NotFound(f"item {item_id} is not a gold item")
+    session.delete(gold)
+    session.execute(delete(GoldScore).where(GoldScore.item_id == item.id))
+    item.status = "done" if item.n_done >= project.overlap else "open"
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="gold.unset",
+        entity="item",
+        entity_id=item.id,
+        project_id=project.id,
+        before=gold.result,
+    )
+
+
+def gold_answers(
+    session: Session, project: Project, *, after: int = 0, limit: int = 500
+) -> list[GoldAnswer]:
+    return list(
+        session.scalars(
+            select(GoldAnswer)
+            .where(GoldAnswer.project_id == project.id, GoldAnswer.item_id > after)
+            .order_by(GoldAnswer.item_id)
+            .limit(limit)
+        )
+    )
+
+
+def pick_gold(session: Session, project: Project, user_id: int) -> int | None:
+    """A gold item this annotator has never held, chosen at random."""
+    held = exists().where(Assignment.item_id == GoldAnswer.item_id, Assignment.user_id == user_id)
+    unseen = select(GoldAnswer.item_id).where(GoldAnswer.project_id == project.id, ~held)
+    n = session.scalar(select(func.count()).select_from(unseen.subquery())) or 0
+    if n == 0:
+        return None
+    return session.scalar(unseen.order_by(GoldAnswer.item_id).offset(random.randrange(n)).limit(1))
+
+
+def wants_gold(project: Project) -> bool:
+    return project.gold_rate > 0 and random.random() < project.gold_rate
+
+
+def score_answer(
+    session: Session, project: Project, item: Item, annotation: Annotation
+) -> GoldScore | None:
+    """Score an answer to a gold item (None for ordinary items) and apply the pause rule."""
+    gold = session.get(GoldAnswer, item.id)
+    if gold is None or annotation.user_id is None:
+        return None
+    schema = parsed_schema(current_schema(session, project).schema)
+    score = _store_score(session, project, schema, gold, annotation)
+    _apply_pause_rule(session, project, annotation.user_id)
+    return score
+
+
+def _store_score(
+    session: Session,
+    project: Project,
+    schema: LabelingSchema,
+    gold: GoldAnswer,
+    annotation: Annotation,
+) -> GoldScore:
+    assert annotation.user_id is not None
+    details = compare(schema, gold.result, annotation.result)
+    value = min(details.values(), default=1.0)
+    correct = all(s >= (1.0 if _exact(schema, c) else STRUCTURED_MATCH) for c, s in details.items())
+    row = session.scalar(
+        select(GoldScore).where(
+            GoldScore.item_id == gold.item_id, GoldScore.user_id == annotation.user_id
+        )
+    )
+    if row is None:
+        row = GoldScore(
+            project_id=project.id,
+            item_id=gold.item_id,
+            user_id=annotation.user_id,
+            annotation_id=annotation.id,
+            correct=correct,
+            score=value,
+            details=details,
+        )
+        session.add(row)
+    else:
+        row.annotation_id, row.correct, row.score, row.details = (
+            annotation.id,
+            correct,
+            value,
+            details,
+        )
+        row.scored_at = utcnow()
+    session.flush()
+    return row
+
+
+def _rescore_item(
+    session: Session, project: Project, schema: LabelingSchema, gold: GoldAnswer
+) -> None:
+    answers = session.scalars(
+        select(Annotation).where(
+            Annotation.item_id == gold.item_id,
+            Annotation.is_latest.is_(True),
+            Annotation.skipped.is_(False),
+        )
+    )
+    for annotation in answers:
+        if annotation.user_id is not None:
+            _store_score(session, project, schema, gold, annotation)
+
+
+def _exact(schema: LabelingSchema, control: str) -> bool:
+    return not isinstance(schema.controls.get(control), Spans | Boxes)
+
+
+def compare(
+    schema: LabelingSchema, gold: Mapping[str, Any], answer: Mapping[str, Any]
+) -> dict[str, float]:
+    """Per control of the gold answer, a score in [0, 1]: 1 or 0 for exact controls (choices
+    as sets), F1 for spans (exact offsets and label) and boxes (IoU 0.5, same label)."""
+    scores: dict[str, float] = {}
+    for name, expected in gold.items():
+        given = answer.get(name)
+        control = schema.controls.get(name)
+        if isinstance(control, Spans):
+            scores[name] = _f1(expected, given, _span_frame, span_f1)
+        elif isinstance(control, Boxes):
+            scores[name] = _f1(expected, given, _box_frame, box_f1)
+        elif isinstance(control, Choices) and isinstance(expected, list):
+            scores[name] = float(isinstance(given, list) and set(given) == set(expected))
+        else:
+            scores[name] = float(given == expected)
+    return scores
+
+
+def _f1(expected: Any, given: Any, frame: Any, metric: Any) -> float:
+    reference, predicted = frame(expected or []), frame(given or [])
+    if reference.empty and predicted.empty:
+        return 1.0
+    if reference.empty or predicted.empty:
+        return 0.0
+    return float(metric(reference, predicted).f1)
+
+
+def _span_frame(regions: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [(0, r.get("label"), r["start"], r["end"]) for r in regions]
+    return pd.DataFrame(rows, columns=["item", "label", "start", "end"])
+
+
+def _box_frame(regions: list[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        (0, r.get("label"), r["x"], r["y"], r["x"] + r["width"], r["y"] + r["height"])
+        for r in regions
+    ]
+    return pd.DataFrame(rows, columns=["item", "label", "x_min", "y_min", "x_max", "y_max"])
+
+
+@dataclass(frozen=True)
+class GoldAccuracy:
+    user_id: int
+    username: str
+    n_answers: int
+    n_correct: int
+    accuracy: float
+    low: float
+    high: float
+    paused: bool
+
+
+def gold_accuracy(
+    session: Session, project: Project, *, user_id: int | None = None
+) -> list[GoldAccuracy]:
+    """Per annotator with gold answers: accuracy with a 95% Wilson interval."""
+    query = (
+        select(
+            GoldScore.user_id,
+            User.username,
+            func.count(),
+            func.sum(case((GoldScore.correct.is_(True), 1), else_=0)),
+            Membership.paused_at,
+        )
+        .join(User, User.id == GoldScore.user_id)
+        .outerjoin(
+            Membership,
+            (Membership.user_id == GoldScore.user_id) & (Membership.project_id == project.id),
+        )
+        .where(GoldScore.project_id == project.id)
+        .group_by(GoldScore.user_id, User.username, Membership.paused_at)
+        .order_by(User.username)
+    )
+    if user_id is not None:
+        query = query.where(GoldScore.user_id == user_id)
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    low, high = wilson_interval([int(r[3]) for r in rows], [int(r[2]) for r in rows])
+    return [
+        GoldAccuracy(
+            user_id=r[0],
+            username=r[1],
+            n_answers=int(r[2]),
+            n_correct=int(r[3]),
+            accuracy=int(r[3]) / int(r[2]),
+            low=float(lo),
+            high=float(hi),
+            paused=r[4] is not None,
+        )
+        for r, lo, hi in zip(rows, low, high, strict=True)
+    ]
+
+
+def _apply_pause_rule(session: Session, project: Project, user_id: int) -> None:
+    if project.gold_pause_below <= 0:
+        return
+    (found,) = gold_accuracy(session, project, user_id=user_id)
+    if found.n_answers < project.gold_min_answers or found.accuracy >= project.gold_pause_below:
+        return
+    membership = session.get(Membership, (project.id, user_id))
+    if membership is None or membership.paused_at is not None or membership.role != "annotator":
+        return
+    reason = (
+        f"gold accuracy {found.accuracy:.0%} ({found.n_correct} of {found.n_answers}) is under "
+        f"the project's {project.gold_pause_below:.0%}"
+    )
+    membership.paused_at = utcnow()
+    membership.pause_reason = reason
+    session.add(
+        Notification(
+            project_id=project.id,
+            kind="annotator.paused",
+            message=f"{found.username} was paused: {reason}",
+            subject_user_id=user_id,
+        )
+    )
+    audit.record(
+        session,
+        actor_id=None,
+        action="member.pause",
+        entity="user",
+        entity_id=user_id,
+        project_id=project.id,
+        reason=reason,
+    )
+
+
+def resume(session: Session, project: Project, user_id: int, actor: User) -> Membership:
+    """A manager lets a paused annotator work again (their gold record stays)."""
+    membership = session.get(Membership, (project.id, user_id))
+    if membership is None:
+        raise NotFound("not a member of this project")
+    if membership.paused_at is None:
+        raise Conflict("this member is not paused")
+    membership.paused_at = None
+    membership.pause_reason = None
+    audit.record(
+        session,
+        actor_id=actor.id,
+        action="member.resume",
+        entity="user",
+        entity_id=user_id,
+        project_id=project.id,
+    )
+    return membership
+
+
+def paused_members(session: Session, project: Project) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .where(Membership.project_id == project.id, Membership.paused_at.is_not(None))
+            .order_by(Membership.paused_at)
+        )
+    )
+
+
+def notifications(
+    session: Session, project: Project, *, unread_only: bool = False, limit: int = 100
+) -> list[Notification]:
+    query = select(Notification).where(Notification.project_id == project.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(session: Session, project: Project, notification_id: int) -> None:
+    done = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.project_id == project.id)
+        .values(read_at=utcnow())
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(f"notification {notification_id} not found")

@@ -1,0 +1,172 @@
+"""Gold items over the API: set and validated by managers, served to annotators at the gold rate
+without anything that tells them apart, scored on every answer, the pause rule, and answers
+that never reach annotators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from statsmodels.stats.proportion import proportion_confint
+
+from accord.core.gold import compare
+from accord.schema import parse_schema
+from tests.api.helpers import add_items
+from tests.conftest import TEXT_SCHEMA, Actor, Factory
+
+
+def _items(client: TestClient, project_id: int, admin: Actor) -> dict[str, int]:
+    page = client.get(
+        f"/api/v1/projects/{project_id}/items", params={"limit": 1000}, headers=admin.headers
+    ).json()
+    return {i["data"]["text"]: i["id"] for i in page["items"]}
+
+
+def _make_gold(client: TestClient, project_id: int, item_id: int, admin: Actor, label: str) -> None:
+    done = client.put(
+        f"/api/v1/projects/{project_id}/items/{item_id}/gold",
+        json={"result": {"sentiment": label}},
+        headers=admin.headers,
+    )
+    assert done.status_code == 200, done.text
+
+
+def test_gold_answers_are_validated_and_never_reach_annotators(
+    client: TestClient, db: Any, factory: Factory, admin: Actor
+) -> None:
+    annotator = factory.user()
+    project = factory.project(admin, gold_rate=0.5, members={"annotator": annotator}, overlap=1)
+    add_items(db, project, admin.user, [f"text {k}" for k in range(6)])
+    ids = _items(client, project.id, admin)
+    bad = client.put(
+        f"/api/v1/projects/{project.id}/items/{ids['text 0']}/gold",
+        json={"result": {"sentiment": "neutral"}},
+        headers=admin.headers,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["rule"] == "unknown_label"
+    assert bad.json()["errors"][0]["control"] == "sentiment"
+    for k in range(3):
+        _make_gold(client, project.id, ids[f"text {k}"], admin, "positive")
+    assert (
+        client.get(f"/api/v1/projects/{project.id}/gold", headers=annotator.headers).status_code
+        == 403
+    )
+    listed = client.get(f"/api/v1/projects/{project.id}/gold", headers=admin.headers).json()
+    assert [g["item_id"] for g in listed] == [ids[f"text {k}"] for k in range(3)]
+    seen: list[dict[str, Any]] = []
+    while True:
+        lease = client.post(f"/api/v1/projects/{project.id}/next", headers=annotator.headers)
+        if lease.status_code == 204:
+            break
+        body = lease.json()
+        seen.append(body)
+        item_id = body["item"]["id"]
+        own_view = client.get(
+            f"/api/v1/projects/{project.id}/items/{item_id}", headers=annotator.headers
+        ).json()
+        assert set(own_view) == {"id", "data", "meta", "media", "media_info"}
+        client.post(
+            f"/api/v1/projects/{project.id}/items/{item_id}/annotations",
+            json={"result": {"sentiment": "positive"}},
+            headers=annotator.headers,
+        ).raise_for_status()
+    # every ordinary item once; gold items at most once each; the payloads look the same
+    served = [s["item"]["id"] for s in seen]
+    assert len(served) == len(set(served))
+    assert {ids[f"text {k}"] for k in range(3, 6)} <= set(served)
+    assert {tuple(sorted(s["item"])) for s in seen} == {
+        ("data", "id", "media", "media_info", "meta")
+    }
+    project_view = client.get(f"/api/v1/projects/{project.id}", headers=annotator.headers).json()
+    assert "gold" not in project_view["counts"] and project_view["counts"]["total"] == 3
+    manager_view = client.get(f"/api/v1/projects/{project.id}", headers=admin.headers).json()
+    assert manager_view["counts"]["gold"] == 3 and manager_view["counts"]["done"] == 3
+
+
+def test_accuracy_per_annotator_with_wilson_intervals_and_the_pause_rule(
+    client: TestClient, db: Any, factory: Factory, admin: Actor
+) -> None:
+    good, poor = factory.user(), factory.user()
+    project = factory.project(
+        admin,
+        gold_rate=0.5,
+        gold_min_answers=4,
+        gold_pause_below=0.6,
+        members={"annotator": good, "annotator2": poor},
+        overlap=2,
+    )
+    add_items(db, project, admin.user, [f"sentence {k}" for k in range(30)])
+    ids = _items(client, project.id, admin)
+    answers = {ids[f"sentence {k}"]: ("positive" if k % 2 else "negative") for k in range(8)}
+    for item_id, label in answers.items():
+        _make_gold(client, project.id, item_id, admin, label)
+
+    def work(actor: Actor, right: bool) -> list[bool]:
+        """Answer until paused or done; gold answers right (or wrong), the rest 'positive'."""
+        outcomes = []
+        while True:
+            lease = client.post(f"/api/v1/projects/{project.id}/next", headers=actor.headers)
+            if lease.status_code != 200:
+                return outcomes
+            item_id = lease.json()["item"]["id"]
+            label = "positive"
+            if item_id in answers:
+                truth = answers[item_id]
+                label = truth if right else ("negative" if truth == "positive" else "positive")
+                outcomes.append(right)
+            client.post(
+                f"/api/v1/projects/{project.id}/items/{item_id}/annotations",
+                json={"result": {"sentiment": label}},
+                headers=actor.headers,
+            ).raise_for_status()
+
+    good_outcomes = work(good, right=True)
+    poor_outcomes = work(poor, right=False)
+    assert len(poor_outcomes) == 4  # paused right after the 4th wrong gold answer
+    refused = client.post(f"/api/v1/projects/{project.id}/next", headers=poor.headers)
+    assert refused.status_code == 403 and "paused" in refused.json()["detail"]
+    table = {
+        row["username"]: row
+        for row in client.get(
+            f"/api/v1/projects/{project.id}/gold/accuracy", headers=admin.headers
+        ).json()
+    }
+    for actor, outcomes in ((good, good_outcomes), (poor, poor_outcomes)):
+        row = table[actor.user.username]
+        n, k = len(outcomes), sum(outcomes)
+        low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+        assert (row["n_answers"], row["n_correct"]) == (n, k)
+        assert row["accuracy"] == pytest.approx(k / n)
+        assert (row["low"], row["high"]) == pytest.approx((low, high), abs=1e-9)
+    assert table[poor.user.username]["paused"] and not table[good.user.username]["paused"]
+    own = client.get(f"/api/v1/projects/{project.id}/gold/accuracy", headers=good.headers).json()
+    assert [r["username"] for r in own] == [good.user.username]
+    notes = client.get(f"/api/v1/projects/{project.id}/notifications", headers=admin.headers).json()
+    assert notes[0]["kind"] == "annotator.paused" and poor.user.username in notes[0]["message"]
+    pauses = client.get(f"/api/v1/projects/{project.id}/pauses", headers=admin.headers).json()
+    assert [p["user_id"] for p in pauses] == [poor.user.id]
+    client.post(
+        f"/api/v1/projects/{project.id}/members/{poor.user.username}/resume",
+        headers=admin.headers,
+    ).raise_for_status()
+    assert client.post(f"/api/v1/projects/{project.id}/next", headers=poor.headers).status_code in (
+        200,
+        204,
+    )
+
+
+def test_answers_are_compared_per_control() -> None:
+    schema = parse_schema(TEXT_SCHEMA)
+    gold = {
+        "sentiment": "positive",
+        "entities": [
+            {"label": "PER", "start": 0, "end": 3},
+            {"label": "ORG", "start": 10, "end": 14},
+        ],
+    }
+    half = {"sentiment": "positive", "entities": [{"label": "PER", "start": 0, "end": 3}]}
+    assert compare(schema, gold, gold) == {"sentiment": 1.0, "entities": 1.0}
+    assert compare(schema, gold, half) == {"sentiment": 1.0, "entities": pytest.approx(2 / 3)}
+    assert compare(schema, gold, {"sentiment": "negative"})["sentiment"] == 0.0
