@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.crowd_project import crowd  # noqa: F401  (a fixture)
 from tests.conftest import REPO, Actor
 
 CHROMIUM = os.environ.get("ACCORD_TEST_CHROMIUM", "/usr/bin/chromium")

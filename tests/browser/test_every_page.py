@@ -31,6 +31,8 @@ def test_every_page_renders_and_starts_with_a_skip_link(
         "item": (f"/projects/{project.id}/items/{first_item}", f"item #{first_item}"),
         "label": (f"/projects/{project.id}/label", project.name),
         "review": (f"/projects/{project.id}/review", project.name),
+        "review-suspected": (f"/projects/{project.id}/review?queue=suspected", project.name),
+        "quality": (f"/projects/{project.id}/quality", project.name),
         "import": (f"/projects/{project.id}/import", project.name),
         "export": (f"/projects/{project.id}/export", project.name),
         "settings": (f"/projects/{project.id}/settings", project.name),

@@ -11,8 +11,8 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
-    from accord.web.pages import browse, data, home, label, login, review, settings
+    from accord.web.pages import browse, data, home, label, login, quality, review, settings
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, home, label, browse, data, review, settings):
+    for module in (login, home, label, browse, data, review, quality, settings):
         app.include_router(module.router)

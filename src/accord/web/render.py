@@ -22,7 +22,34 @@ def markdown(text: str) -> str:
     return sanitize_html(_markdown.render(text or ""))
 
 
+METHOD_NAMES = {
+    "majority_vote": "Majority vote",
+    "wawa": "WAWA (agreement-weighted vote)",
+    "dawid_skene": "Dawid–Skene",
+    "one_coin_dawid_skene": "One-coin Dawid–Skene",
+    "glad": "GLAD",
+    "mace": "MACE",
+}
+STATISTIC_NAMES = {
+    "percent_agreement": "Percent agreement",
+    "fleiss_kappa": "Fleiss' kappa",
+    "krippendorff_alpha": "Krippendorff's alpha",
+    "gwet_ac1": "Gwet's AC1",
+}
+
+
+def method_name(method: str) -> str:
+    """A consensus method as people call it; a method without a name here shows its key."""
+    return METHOD_NAMES.get(method, method)
+
+
+def statistic_name(statistic: str) -> str:
+    return STATISTIC_NAMES.get(statistic, statistic.replace("_", " "))
+
+
 templates.env.filters["markdown"] = markdown
+templates.env.filters["method_name"] = method_name
+templates.env.filters["statistic_name"] = statistic_name
 templates.env.globals["version"] = __version__
 
 

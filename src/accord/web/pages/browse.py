@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import exports, items, predictions, projects, users
+from accord.core import exports, items, predictions, projects, quality_overview, users
 from accord.core.policies import ProjectPolicy, authorize, can
 from accord.db.models import Item
 from accord.errors import InvalidInput, NotFound
@@ -120,4 +120,5 @@ def item_detail(
         item=item,
         annotations=found.get(item.id, []),
         predictions=predictions.item_predictions(session, project, item.id),
+        quality=quality_overview.item_quality(session, project, item),
     )

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
 from accord.core import projects
+from accord.core.consensus_methods import METHODS
 from accord.core.policies import ProjectPolicy, authorize
 from accord.core.strategies import STRATEGIES
 from accord.web.auth import PageUser
@@ -41,6 +42,7 @@ def settings_page(
         members=projects.list_members(session, project),
         roles=ROLES,
         strategies=sorted(STRATEGIES),
+        quality_methods=sorted(METHODS),
     )
 
 

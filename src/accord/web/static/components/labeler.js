@@ -244,7 +244,9 @@ class Labeler extends HTMLElement {
       if (this.fixing) {
         await api("POST", `/projects/${this.projectId}/annotations/${this.fixing}/review`,
           { verdict: "fixed", result: body.result });
-        window.location.assign(`/projects/${this.projectId}/review`);
+        // Back to the queue the fix came from (the suspected errors, or the unreviewed answers).
+        const suspected = new URLSearchParams(window.location.search).get("queue") === "suspected";
+        window.location.assign(`/projects/${this.projectId}/review${suspected ? "?queue=suspected" : ""}`);
         return;
       }
       if (this.revising) {

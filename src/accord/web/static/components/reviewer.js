@@ -1,5 +1,8 @@
 // <accord-reviewer>: one item at a time with every current annotation of it; accept (A),
-// reject with a reason (R), fix in the labeling widgets (F), or move on (N).
+// reject with a reason (R), fix in the labeling widgets (F), or move on (N). With
+// queue="suspected" it walks the items suspected of a label error, most suspicious first: the
+// suspicion's reasons come before the answers, rejecting or fixing an answer confirms it (the
+// server does that), and "Labels are right" (D) dismisses it and moves on.
 import { api } from "../app.js";
 import { element } from "./widget-base.js";
 import { renderField } from "./item-fields.js";
@@ -7,18 +10,32 @@ import { renderField } from "./item-fields.js";
 class Reviewer extends HTMLElement {
   connectedCallback() {
     this.projectId = Number(this.getAttribute("project-id"));
+    this.suspected = this.getAttribute("queue") === "suspected";
     this.schema = JSON.parse(document.getElementById("accord-schema").textContent);
     this.after = 0;
+    this.flash = null;
     document.addEventListener("keydown", (event) => this.onKey(event));
     this.load();
   }
 
   async load() {
-    const next = await api("GET", `/projects/${this.projectId}/review/next?after=${this.after}`);
+    const queue = this.suspected ? "suspected" : "unreviewed";
+    const ask = (after) => api("GET", `/projects/${this.projectId}/review/next?queue=${queue}&after=${after}`);
+    let next;
+    let passedBy = null;
+    try {
+      next = await ask(this.after);
+      // Nothing after this item: is the queue empty, or are there items the reviewer passed by?
+      if (!next && this.after > 0) passedBy = await ask(0);
+    } catch (failure) {
+      this.current = null;
+      this.replaceChildren(element("p", { class: "notice error", role: "alert", text: `Could not load the next item: ${failure.message}` }));
+      return;
+    }
     if (!next) {
-      this.replaceChildren(element("section", { class: "card done-card" },
-        element("h2", { text: "Nothing left to review" }),
-        element("p", { text: "Every current annotation has a verdict." })));
+      this.current = null;
+      if (!passedBy) this.after = 0;
+      this.showDone(passedBy?.remaining ?? 0);
       return;
     }
     this.current = next;
@@ -26,21 +43,88 @@ class Reviewer extends HTMLElement {
     this.render();
   }
 
+  // The end of the queue; ``waiting`` items were passed by and are still in it.
+  showDone(waiting) {
+    delete this.dataset.itemId;
+    const passedBy = waiting > 0;
+    const children = [];
+    if (this.suspected) {
+      children.push(
+        element("h2", { text: passedBy ? "No more suspected errors after this one" : "No suspected errors left to review" }),
+        element("p", { text: passedBy
+          ? `${waiting} suspected item(s) you passed by are still open.`
+          : "Every suspected label error of the latest quality run is confirmed or dismissed." }),
+        element("p", {},
+          element("a", { href: `/projects/${this.projectId}/quality` }, "Quality of this project"), " · ",
+          element("a", { href: `/projects/${this.projectId}/review` }, "Unreviewed answers")));
+    } else {
+      children.push(
+        element("h2", { text: passedBy ? "Nothing left to review after this item" : "Nothing left to review" }),
+        element("p", { text: passedBy
+          ? `${waiting} item(s) you passed by still wait for a verdict.`
+          : "Every current annotation has a verdict." }));
+    }
+    if (passedBy) {
+      children.push(element("button", { type: "button", onclick: () => { this.after = 0; this.load(); } }, "Start again from the top"));
+    }
+    this.status = this.statusLine();
+    this.replaceChildren(this.status, element("section", { class: "card done-card", "aria-live": "polite" }, ...children));
+  }
+
+  statusLine() {
+    const status = element("p", { class: "review-status", role: "status", "aria-live": "polite" });
+    if (this.flash) {
+      status.textContent = this.flash;
+      status.className = "review-status notice ok";
+      this.flash = null;
+    }
+    return status;
+  }
+
   render() {
     const { item, annotations, remaining } = this.current;
+    const open = (this.current.suspects || []).filter((s) => s.status === "open");
     const fields = this.schema.fields.map((f) => renderField(f, item, this.projectId));
     const cards = annotations.map((entry, i) => this.annotationCard(entry, i));
-    this.status = element("p", { class: "review-status", role: "status", "aria-live": "polite" });
+    this.status = this.statusLine();
+    const counter = this.suspected
+      ? `Item ${item.id} · ${remaining} suspected item(s) open`
+      : `Item ${item.id} · ${remaining} item(s) waiting for review`;
+    const toolbar = element("div", { class: "labeler-toolbar" },
+      element("button", { type: "button", onclick: () => this.skipItem() }, "Next item ", element("kbd", { text: "N" })));
     this.replaceChildren(
-      element("p", { class: "muted", text: `Item ${item.id} · ${remaining} item(s) waiting for review` }),
+      element("p", { class: "muted", text: counter }),
       element("div", { class: "item-fields" }, ...fields),
+      open.length ? this.suspicionCard(open) : "",
       this.status,
       element("div", { class: "review-annotations" }, ...cards),
-      element("div", { class: "labeler-toolbar" },
-        element("button", { type: "button", onclick: () => this.skipItem() }, "Next item ", element("kbd", { text: "N" }))),
+      toolbar,
     );
     this.dataset.itemId = String(item.id);
     this.querySelector(".review-card button")?.focus();
+  }
+
+  suspicionCard(suspects) {
+    const lines = suspects.map((s) => element("div", { class: "suspect", "data-control": s.control },
+      element("p", {},
+        element("strong", { text: `${s.control}: ` }),
+        `given “${s.label}”`,
+        s.suggested_label && s.suggested_label !== s.label ? `, suggested “${s.suggested_label}”` : "",
+        ` · score ${s.score.toFixed(2)} · evidence: ${s.sources}`),
+      element("ul", { class: "reasons" }, ...s.reasons.map((reason) => element("li", { text: reason })))));
+    return element("section", { class: "card suspicion", "aria-label": "Why this item is suspected of a label error" },
+      element("h3", { text: "Suspected label error" }),
+      ...lines,
+      this.suspected
+        ? element("div", { class: "suspect-actions" },
+          element("button", { type: "button", class: "dismiss-suspect", onclick: () => this.dismiss() },
+            "Labels are right ", element("kbd", { text: "D" })),
+          element("span", { class: "muted", text: "dismisses the suspicion; rejecting or fixing an answer below confirms it." }))
+        : "");
+  }
+
+  fixUrl(annotation) {
+    return `/projects/${this.projectId}/label?fix=${annotation.id}${this.suspected ? "&queue=suspected" : ""}`;
   }
 
   annotationCard({ annotation, author, verdicts }, index) {
@@ -57,7 +141,7 @@ class Reviewer extends HTMLElement {
         element("button", { type: "button", class: "primary", onclick: () => this.verdict(annotation, "accepted") }, "Accept ", element("kbd", { text: "A" })),
         reason,
         element("button", { type: "button", class: "danger", onclick: () => this.verdict(annotation, "rejected", reason.value) }, "Reject ", element("kbd", { text: "R" })),
-        element("a", { class: "button", href: `/projects/${this.projectId}/label?fix=${annotation.id}` }, "Fix ", element("kbd", { text: "F" }))),
+        element("a", { class: "button", href: this.fixUrl(annotation) }, "Fix ", element("kbd", { text: "F" }))),
       element("p", { class: "field-error", hidden: true }));
   }
 
@@ -69,13 +153,35 @@ class Reviewer extends HTMLElement {
       await api("POST", `/projects/${this.projectId}/annotations/${annotation.id}/review`, { verdict, reason });
       card.classList.add(`verdict-${verdict}`);
       card.querySelectorAll("button, input").forEach((el) => { el.disabled = true; });
-      this.status.textContent = `${verdict} annotation ${annotation.id}`;
+      const confirmed = verdict !== "accepted" && this.current.suspects?.some((s) => s.status === "open");
+      this.status.textContent = `${verdict} annotation ${annotation.id}${confirmed ? " · the suspicion is confirmed" : ""}`;
       this.status.className = "review-status notice ok";
-      if (!this.querySelector(".review-card:not([class*=verdict-])")) setTimeout(() => this.load(), 400);
+      if (!this.querySelector(".review-card:not([class*=verdict-])")) {
+        // The suspect stays in its queue until it is resolved: move past it, not back to it.
+        if (this.suspected) this.after = this.current.item.id;
+        setTimeout(() => this.load(), 400);
+      }
     } catch (failure) {
       error.textContent = failure.message;
       error.hidden = false;
       if (failure.body?.errors?.[0]?.field === "reason") card.querySelector(".reject-reason").focus();
+    }
+  }
+
+  async dismiss() {
+    if (!this.current || this.dismissing) return;
+    const itemId = this.current.item.id;
+    this.dismissing = true;
+    try {
+      await api("POST", `/projects/${this.projectId}/quality/suspects/${itemId}`, { status: "dismissed" });
+      this.flash = `Item ${itemId}: the labels are right, its suspicion is dismissed.`;
+      this.after = itemId;
+      await this.load();
+    } catch (failure) {
+      this.status.textContent = failure.message;
+      this.status.className = "review-status notice error";
+    } finally {
+      this.dismissing = false;
     }
   }
 
@@ -94,14 +200,24 @@ class Reviewer extends HTMLElement {
       }
       return;
     }
+    if (!this.current) return;
+    const key = event.key.toLowerCase();
+    if (key === "n") {
+      event.preventDefault();
+      this.skipItem();
+      return;
+    }
+    if (key === "d" && this.suspected) {
+      event.preventDefault();
+      this.dismiss();
+      return;
+    }
     const card = document.activeElement?.closest?.(".review-card") || this.querySelector(".review-card:not([class*=verdict-])");
     if (!card) return;
     const annotation = this.current.annotations[Number(card.dataset.index)].annotation;
-    const key = event.key.toLowerCase();
     if (key === "a") this.verdict(annotation, "accepted");
     else if (key === "r") card.querySelector(".reject-reason").focus();
-    else if (key === "f") window.location.assign(`/projects/${this.projectId}/label?fix=${annotation.id}`);
-    else if (key === "n") this.skipItem();
+    else if (key === "f") window.location.assign(this.fixUrl(annotation));
     else return;
     event.preventDefault();
   }
