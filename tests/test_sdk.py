@@ -136,3 +136,37 @@ def test_sdk_quality_dataframes(live_server: str, factory: Factory) -> None:
             "three",
         ]
         assert client.quality.suspects(project.id, status="dismissed")["item_id"].tolist() == [five]
+
+
+def test_sdk_gold_items_and_accuracy(live_server: str, factory: Factory) -> None:
+    admin, annotator = factory.user(admin=True), factory.user()
+    with Client(live_server, admin.token) as client:
+        project = client.create_project(unique("gold"), TEXT_SCHEMA)
+        client.update_project(project.id, gold_rate=0.5)
+        client.set_member(project.id, annotator.user.username, "annotator")
+        client.import_items(project.id, [{"text": f"line {k}"} for k in range(6)])
+        ids = {i.data["text"]: i.id for i in client.items(project.id)}
+        for k in range(3):
+            client.set_gold(project.id, ids[f"line {k}"], {"sentiment": "positive"})
+        client.set_gold(project.id, ids["line 2"], {"sentiment": "negative"})
+        assert client.gold(project.id) == {
+            ids["line 0"]: {"sentiment": "positive"},
+            ids["line 1"]: {"sentiment": "positive"},
+            ids["line 2"]: {"sentiment": "negative"},
+        }
+    with Client(live_server, annotator.token) as client:
+        served = []
+        while (lease := client.next(project.id)) is not None:
+            served.append(lease.item.id)
+            client.submit(project.id, lease.item.id, {"sentiment": "positive"})
+        own = client.quality.gold_accuracy(project.id)
+    gold_seen = [i for i in served if i in (ids["line 0"], ids["line 1"], ids["line 2"])]
+    right = sum(i != ids["line 2"] for i in gold_seen)
+    if gold_seen:
+        assert own.loc[annotator.user.username, "n_answers"] == len(gold_seen)
+        assert own.loc[annotator.user.username, "n_correct"] == right
+    else:
+        assert own.empty
+    with Client(live_server, admin.token) as client:
+        client.unset_gold(project.id, ids["line 0"])
+        assert set(client.gold(project.id)) == {ids["line 1"], ids["line 2"]}

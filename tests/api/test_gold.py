@@ -4,6 +4,7 @@ that never reach annotators."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -170,3 +171,39 @@ def test_answers_are_compared_per_control() -> None:
     assert compare(schema, gold, gold) == {"sentiment": 1.0, "entities": 1.0}
     assert compare(schema, gold, half) == {"sentiment": 1.0, "entities": pytest.approx(2 / 3)}
     assert compare(schema, gold, {"sentiment": "negative"})["sentiment"] == 0.0
+
+
+def _upload(client: TestClient, project_id: int, admin: Actor, name: str, payload: bytes) -> Any:
+    return client.post(
+        f"/api/v1/projects/{project_id}/imports",
+        files={"file": (name, payload)},
+        headers=admin.headers,
+    )
+
+
+def test_gold_answers_come_in_with_an_import_and_a_bad_one_aborts_it(
+    client: TestClient, factory: Factory, admin: Actor
+) -> None:
+    project = factory.project(admin)
+    rows = [
+        {"data": {"text": "plain"}},
+        {"data": {"text": "known good"}, "gold": {"sentiment": "positive"}},
+    ]
+    jsonl = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    assert _upload(client, project.id, admin, "a.jsonl", jsonl).status_code == 201
+    csv = b"text,gold.sentiment\nanother plain,\nknown bad,negative\n"
+    assert _upload(client, project.id, admin, "b.csv", csv).status_code == 201
+    ids = _items(client, project.id, admin)
+    listed = client.get(f"/api/v1/projects/{project.id}/gold", headers=admin.headers).json()
+    assert {g["item_id"]: g["result"] for g in listed} == {
+        ids["known good"]: {"sentiment": "positive"},
+        ids["known bad"]: {"sentiment": "negative"},
+    }
+    counts = client.get(f"/api/v1/projects/{project.id}", headers=admin.headers).json()["counts"]
+    assert (counts["gold"], counts["open"]) == (2, 2)
+    broken = b"text,gold.sentiment\nfine,positive\nwrong,neutral\n"
+    refused = _upload(client, project.id, admin, "c.csv", broken)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["row"] == 2
+    assert "gold answer" in refused.json()["detail"]
+    assert "fine" not in _items(client, project.id, admin)

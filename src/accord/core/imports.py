@@ -11,14 +11,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from accord.core import audit, search_index
+from accord.core.items import context_of
+from accord.core.projects import current_schema
+from accord.core.schemas import parsed_schema
 from accord.db.engine import Database
-from accord.db.models import ImportBatch, Item, Project, User, utcnow
-from accord.errors import AccordError, ImportRowError, InvalidInput
+from accord.db.models import GoldAnswer, ImportBatch, Item, Project, User, utcnow
+from accord.errors import AccordError, ImportRowError, InvalidInput, InvalidResult
 from accord.io import ImportRecord, content_hash, dump_json, iter_chunks, prefetch, search_text
+from accord.schema import ItemContext, LabelingSchema, validate_result
 
 CHUNK = 5000
 MAX_REPORTED_DUPLICATES = 1000
@@ -113,6 +117,7 @@ class _Row:
     media: str | None
     media_info: str | None
     text: str
+    gold: tuple[dict[str, Any], ItemContext] | None
 
 
 def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
@@ -125,6 +130,7 @@ def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
             r.media,
             dump_json(r.media_info).decode() if r.media_info is not None else None,
             search_text(r.data),
+            (r.gold, context_of(r.data, r.media_info)) if r.gold else None,
         )
         for r in chunk
     ]
@@ -136,8 +142,19 @@ def _write_chunk(
     ids: _Ids,
     index: search_index.IndexWriter,
     rows: list[_Row],
+    schema: LabelingSchema,
 ) -> None:
     item_ids = ids.take(len(rows))
+    gold = [
+        {
+            "item_id": i,
+            "project_id": batch.project_id,
+            "result": _valid_gold(r.row, schema, *r.gold),
+            "created_by": batch.created_by,
+        }
+        for i, r in zip(item_ids, rows, strict=True)
+        if r.gold is not None
+    ]
     conn = session.connection()
     # Rows go straight to the driver: convert the timestamp as the ORM column would.
     now: Any = utcnow()
@@ -154,7 +171,7 @@ def _write_chunk(
             r.media,
             r.media_info,
             r.digest,
-            "open",
+            "open" if r.gold is None else "gold",
             0,
             0,
             now,
@@ -164,7 +181,18 @@ def _write_chunk(
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
     marks = ", ".join([mark] * 12)
     conn.exec_driver_sql(f"INSERT INTO items ({_INSERT_COLUMNS}) VALUES ({marks})", values)
+    if gold:
+        session.execute(insert(GoldAnswer), gold)
     index.add([(i, r.text) for i, r in zip(item_ids, rows, strict=True)])
+
+
+def _valid_gold(
+    row: int, schema: LabelingSchema, result: dict[str, Any], context: ItemContext
+) -> dict[str, Any]:
+    try:
+        return validate_result(schema, result, context)
+    except InvalidResult as exc:
+        raise ImportRowError(row, f"gold answer: {exc.message}") from None
 
 
 def import_records(
@@ -188,6 +216,7 @@ def import_records(
     session.flush()
     report = ImportReport(batch_id=batch.id)
     dedup = _Dedup(session, project.id)
+    schema = parsed_schema(current_schema(session, project).schema)
     # The index commits when this block ends, before the caller commits the items.
     with search_index.IndexWriter(session) as index:
         ids = _Ids(session, index)
@@ -203,7 +232,7 @@ def import_records(
                 else:
                     fresh.append(row)
             if fresh:
-                _write_chunk(session, batch, ids, index, fresh)
+                _write_chunk(session, batch, ids, index, fresh, schema)
                 report.n_items += len(fresh)
             if progress is not None:
                 progress(report.n_items + report.n_duplicates)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
@@ -34,11 +36,18 @@ def get_item(session: Session, project: Project, item_id: int) -> Item:
 
 
 def item_context(item: Item) -> ItemContext:
-    info = item.media_info or {}
+    return context_of(item.data, item.media_info, item.id)
+
+
+def context_of(
+    data: Mapping[str, Any], media_info: Mapping[str, Any] | None, item_id: int | None = None
+) -> ItemContext:
+    """What result validation needs to know of an item (also of one not stored yet)."""
+    info = media_info or {}
     media = (
         MediaInfo(**{k: info[k] for k in _MEDIA_KEYS if info.get(k) is not None}) if info else None
     )
-    return ItemContext(id=item.id, data=item.data, media=media)
+    return ItemContext(id=item_id, data=data, media=media)
 
 
 def get_visible_item(session: Session, user: User, project: Project, item_id: int) -> Item:

@@ -154,6 +154,12 @@ def _texts(session: Session, project: Project, control: str) -> pd.Series | None
     return pd.Series(texts, index=ids, dtype=object)
 
 
+def _finite(value: Any) -> float | None:
+    """A skill estimate to store: None where the method has none (NaN would not survive
+    SQLite, which reads it back as NULL)."""
+    return None if value is None or not math.isfinite(float(value)) else float(value)
+
+
 def _store_skills(session: Session, project: Project, c: _Computed, method: str, now: Any) -> None:
     session.execute(
         delete(AnnotatorSkill).where(
@@ -176,7 +182,7 @@ def _store_skills(session: Session, project: Project, c: _Computed, method: str,
             "user_id": int(user_id),
             "control": c.control,
             "method": method,
-            "skill": float(skill.get(user_id, math.nan)),
+            "skill": _finite(skill.get(user_id)),
             "agreement": float(mean),
             "n_labels": int(size),
             "computed_at": now,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -54,16 +55,23 @@ def detect(
     n_labels = votes.size().reindex(labels.index)
     weak = ((confidence < WEAK_CONSENSUS) | (share < WEAK_AGREEMENT)) & (n_labels >= 2)
     found: dict[Any, dict[str, Any]] = {}
-    for item in labels.index[weak]:
-        ranked = probas.loc[item].sort_values(ascending=False, kind="stable")
-        conf, agree, n = float(confidence[item]), float(share[item]), int(n_labels[item])
+    weak_items = labels.index[weak.to_numpy()]
+    runner_up = _runner_up(probas.loc[weak_items], labels[weak_items])
+    for item, conf, agree, n, second in zip(
+        weak_items,
+        confidence[weak_items].to_numpy(),
+        share[weak_items].to_numpy(),
+        n_labels[weak_items].to_numpy(),
+        runner_up,
+        strict=True,
+    ):
         found[item] = {
             "label": str(labels[item]),
-            "suggested_label": str(ranked.index[1]) if len(ranked) > 1 else None,
-            "score": 1.0 - min(conf, agree),
+            "suggested_label": second,
+            "score": 1.0 - min(float(conf), float(agree)),
             "sources": {"disagreement"},
             "reasons": [
-                f"annotators disagree: {round(agree * n)} of {n} labels give the consensus "
+                f"annotators disagree: {round(agree * n)} of {int(n)} labels give the consensus "
                 f"{labels[item]!r} (confidence {conf:.2f})"
             ],
         }
@@ -94,6 +102,19 @@ def detect(
     out["sources"] = ["+".join(sorted(s)) for s in out["sources"]]
     out.index.name = "item"
     return out.sort_values("score", ascending=False, kind="stable")
+
+
+def _runner_up(probas: pd.DataFrame, given: pd.Series) -> list[str | None]:
+    """Per row, the most probable label other than the given one (the first of equals in
+    column order), or None when there is no other label."""
+    if probas.shape[1] < 2:
+        return [None] * len(probas)
+    order = np.argsort(-probas.to_numpy(), axis=1, kind="stable")
+    columns = probas.columns.astype(str)
+    first = columns[order[:, 0]]
+    second = columns[order[:, 1]]
+    same = first == given.astype(str).to_numpy()
+    return [str(b) if s else str(a) for a, b, s in zip(first, second, same, strict=True)]
 
 
 def _model_suspects(labels: pd.Series, texts: pd.Series) -> pd.DataFrame:

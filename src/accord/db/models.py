@@ -355,7 +355,7 @@ class AnnotatorSkill(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     control: Mapped[str] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(40))
-    skill: Mapped[float] = mapped_column(Float)
+    skill: Mapped[float | None] = mapped_column(Float)
     agreement: Mapped[float] = mapped_column(Float)
     n_labels: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,6 +29,9 @@ class ImportRecord:
     meta: dict[str, Any] = field(default_factory=dict)
     media: str | None = None
     media_info: dict[str, Any] | None = None
+    gold: dict[str, Any] | None = None
+    """The item's known answer, making it a gold item (``gold`` key, or ``gold.<control>``
+    columns)."""
 
 
 def record_from_object(row: int, obj: Any) -> ImportRecord:
@@ -42,7 +45,17 @@ def record_from_object(row: int, obj: Any) -> ImportRecord:
             raise ImportRowError(row, f"'meta' must be an object, got {_kind(meta)}")
         if media is not None and not isinstance(media, str):
             raise ImportRowError(row, f"'media' must be a string, got {_kind(media)}")
-        record = ImportRecord(row, dict(data), dict(meta), media, _media_info(row, obj))
+        gold = obj.get("gold")
+        if gold is not None and not isinstance(gold, Mapping):
+            raise ImportRowError(row, f"'gold' must be an object, got {_kind(gold)}")
+        record = ImportRecord(
+            row,
+            dict(data),
+            dict(meta),
+            media,
+            _media_info(row, obj),
+            dict(gold) if gold else None,
+        )
     else:
         record = ImportRecord(row, dict(obj))
     if not record.data:
@@ -84,19 +97,22 @@ def _media_info(row: int, obj: Mapping[str, Any]) -> dict[str, Any] | None:
 def record_from_columns(row: int, values: Mapping[str, Any]) -> ImportRecord:
     data: dict[str, Any] = {}
     meta: dict[str, Any] = {}
+    gold: dict[str, Any] = {}
     media = None
     for key, value in values.items():
         if value is None:
             continue
         if key.startswith("meta."):
             meta[key[5:]] = value
+        elif key.startswith("gold."):
+            gold[key[5:]] = value
         elif key == "media":
             media = str(value)
         else:
             data[key] = value
     if not data and media is None:
         raise ImportRowError(row, "the row has no data")
-    return ImportRecord(row, data, meta, media)
+    return ImportRecord(row, data, meta, media, gold=gold or None)
 
 
 def _kind(value: Any) -> str:

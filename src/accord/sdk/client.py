@@ -231,6 +231,28 @@ class Client:
             self._json("POST", f"/projects/{self._pid(project)}/imports", files=files)
         )
 
+    # -- gold items -------------------------------------------------------------------------
+    def set_gold(self, project: ProjectRef, item_id: int, result: Mapping[str, Any]) -> None:
+        """Make an item gold with this known answer (or change its answer)."""
+        pid = self._pid(project)
+        self._json("PUT", f"/projects/{pid}/items/{item_id}/gold", json={"result": dict(result)})
+
+    def unset_gold(self, project: ProjectRef, item_id: int) -> None:
+        self._request("DELETE", f"/projects/{self._pid(project)}/items/{item_id}/gold")
+
+    def gold(self, project: ProjectRef) -> dict[int, dict[str, Any]]:
+        """Every gold item's known answer, by item id (managers only)."""
+        pid, after = self._pid(project), 0
+        found: dict[int, dict[str, Any]] = {}
+        while page := self._json("GET", f"/projects/{pid}/gold", params={"after": after}):
+            found |= {g["item_id"]: g["result"] for g in page}
+            after = page[-1]["item_id"]
+        return found
+
+    def resume(self, project: ProjectRef, username: str) -> None:
+        """Let an annotator paused by the gold rule work again."""
+        self._json("POST", f"/projects/{self._pid(project)}/members/{username}/resume")
+
     # -- the labeling loop -----------------------------------------------------------------
     def next(self, project: ProjectRef) -> LeaseOut | None:
         response = self._request("POST", f"/projects/{self._pid(project)}/next")
@@ -415,6 +437,14 @@ class QualityClient:
         return pd.DataFrame(rows, columns=[*columns, "method", "params"])[columns].set_index(
             "item_id"
         )
+
+    def gold_accuracy(self, project: ProjectRef) -> pd.DataFrame:
+        """Per annotator: answers to gold items, correct ones, accuracy with its 95% Wilson
+        interval and whether the gold rule paused them (an annotator gets only their own row)."""
+        pid = self._client._pid(project)
+        rows = self._client._json("GET", f"/projects/{pid}/gold/accuracy")
+        columns = ["username", "n_answers", "n_correct", "accuracy", "low", "high", "paused"]
+        return pd.DataFrame(rows, columns=columns).set_index("username")
 
     def start_run(self, project: ProjectRef, method: str | None = None, **params: Any) -> JobOut:
         """Start the project's quality job in the background: consensus, annotator skills,

@@ -3,7 +3,6 @@ in the background, annotator skills and suspected label errors."""
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -170,7 +169,7 @@ def annotator_skills(
             annotator=username,
             control=s.control,
             method=s.method,
-            skill=None if math.isnan(s.skill) else s.skill,
+            skill=s.skill,
             agreement=s.agreement,
             n_labels=s.n_labels,
             computed_at=s.computed_at,

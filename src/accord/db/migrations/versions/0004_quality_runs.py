@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("control", sa.String(length=200), nullable=False),
         sa.Column("method", sa.String(length=40), nullable=False),
-        sa.Column("skill", sa.Float(), nullable=False),
+        sa.Column("skill", sa.Float(), nullable=True),
         sa.Column("agreement", sa.Float(), nullable=False),
         sa.Column("n_labels", sa.Integer(), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
