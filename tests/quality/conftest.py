@@ -30,6 +30,11 @@ def snow_rte() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
 
 
 @pytest.fixture(scope="session")
+def zheng_product() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    return load_crowd("zheng_product")
+
+
+@pytest.fixture(scope="session")
 def gal_adult2() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     return load_crowd("gal_adult2")
 

@@ -80,6 +80,141 @@ def test_glad_mace_close_to_crowdkit_and_faster(
     assert their_seconds > 5 * our_seconds
 
 
+@pytest.mark.slow
+def test_mace_within_half_a_point_of_crowdkit_on_skewed_labels(zheng_product: Data) -> None:
+    # zheng_product is 88% one label: MACE with the label distribution fixed to uniform reached
+    # 0.827 there against crowd-kit's 0.929 (crowd-kit's own result with its strategy rows
+    # matched to the right workers is about 0.82, see docs/quality.md).
+    raw, framed, truth = zheng_product
+    data = LabelData.from_frame(framed)
+    start = time.perf_counter()
+    ours = accuracy(MACE().fit_predict(data), truth)
+    our_seconds = time.perf_counter() - start
+    predicted, their_seconds = run_reference("MACE", raw)
+    assert ours >= accuracy(predicted, truth) - 0.005
+    assert their_seconds > 5 * our_seconds
+
+
+@pytest.mark.parametrize(
+    ("dataset", "crowdkit_accuracy"),
+    [
+        ("gal_adult2", 0.7628),
+        ("snow_rte", 0.9250),
+        ("zheng_dog", 0.8352),
+        ("zheng_product", 0.9290),
+    ],
+)
+def test_mace_within_half_a_point_of_crowdkit_everywhere(
+    dataset: str, crowdkit_accuracy: float, request: pytest.FixtureRequest
+) -> None:
+    # crowd-kit 1.4.2 MACE() as run by benchmarks/quality.py; it is deterministic (every restart
+    # starts from random_state=0), and a live run takes a minute on gal_adult2.
+    _, framed, truth = request.getfixturevalue(dataset)
+    assert accuracy(MACE().fit_predict(framed), truth) >= crowdkit_accuracy - 0.005
+
+
+def simulate_mace(
+    seed: int, shares: tuple[float, ...], n_items: int = 3000, n_annotators: int = 50
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Three labels per item from MACE's own model, except that true labels follow ``shares``.
+
+    Returns the label frame, the true label per item and the true competence per annotator.
+    """
+    rng = np.random.default_rng(seed)
+    k = len(shares)
+    truth = rng.choice(k, n_items, p=shares)
+    competence = rng.beta(6.0, 2.0, n_annotators)
+    strategy = rng.dirichlet(np.full(k, 2.0), n_annotators)
+    annotator = np.argsort(rng.random((n_items, n_annotators)), axis=1)[:, :3].ravel()
+    item = np.repeat(np.arange(n_items), 3)
+    knows = rng.random(item.size) < competence[annotator]
+    draw = rng.random(item.size)[:, None] > np.cumsum(strategy[annotator], axis=1)
+    guess = np.minimum(draw.sum(axis=1), k - 1)
+    label = np.where(knows, truth[item], guess)
+    frame = pd.DataFrame({"item": item, "annotator": annotator, "label": label})
+    return frame, pd.Series(truth), pd.Series(competence)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mace_fits_a_skewed_label_distribution(seed: int) -> None:
+    frame, truth, competence = simulate_mace(seed, (0.88, 0.12))
+    vote = accuracy(MajorityVote().fit_predict(frame), truth)
+
+    def correlation(model: MACE) -> float:
+        return float(np.corrcoef(model.competence_.loc[competence.index], competence)[0, 1])
+
+    mace = MACE().fit(frame)
+    assert mace.priors_.sum() == pytest.approx(1.0)
+    assert mace.priors_.loc[0] == pytest.approx(float((truth == 0).mean()), abs=0.02)
+    assert correlation(mace) > 0.6
+    assert accuracy(mace.labels_, truth) >= vote
+    # The paper's fixed uniform label distribution can only explain the surplus of label 0 by
+    # spamming: competences come out unrelated to the true ones and accuracy falls far below
+    # the plain vote.
+    paper = MACE(fit_priors=False).fit(frame)
+    assert paper.priors_.tolist() == [0.5, 0.5]
+    assert correlation(paper) < 0.3
+    assert accuracy(paper.labels_, truth) < vote - 0.1
+
+
+def test_mace_decides_with_a_uniform_label_distribution_unless_asked() -> None:
+    frame, _, _ = simulate_mace(2, (0.7, 0.2, 0.1), n_items=600, n_annotators=20)
+    mace = MACE().fit(frame)
+    bayes = MACE(decide_with_priors=True).fit(frame)
+    # Same fitted annotators and label distribution; only the prior of the decision differs.
+    assert np.allclose(mace.competence_, bayes.competence_)
+    assert np.allclose(mace.priors_, bayes.priors_)
+    assert mace.priors_.loc[0] > 0.6
+    reweighted = mace.probas_ * mace.priors_
+    reweighted = reweighted.div(reweighted.sum(axis=1), axis=0)
+    assert np.allclose(reweighted.to_numpy(), bayes.probas_.to_numpy(), atol=1e-9)
+    assert (bayes.labels_ == bayes.probas_.idxmax(axis=1)).all()
+    assert (mace.labels_ != bayes.labels_).any()
+
+
+@pytest.mark.parametrize(
+    ("dataset", "iterations", "expected"),
+    [
+        ("gal_adult2", 2, 0.7658),  # where crowd-kit stops on gal_adult2
+        ("gal_adult2", 43, 0.7477),  # where Accord stops (converged; published 0.748)
+        ("zheng_product", 80, 0.9397),  # where crowd-kit stops on zheng_product
+        ("zheng_product", 41, 0.9396),  # where Accord stops
+    ],
+)
+def test_dawid_skene_follows_crowdkit_em_path(
+    dataset: str, iterations: int, expected: float, request: pytest.FixtureRequest
+) -> None:
+    """Stopped after the same number of EM iterations, both give the same accuracy: the two
+    fit one estimator, and their accuracies differ only by where each stops."""
+    import crowdkit.aggregation as ck
+
+    raw, framed, truth = request.getfixturevalue(dataset)
+    data = LabelData.from_frame(framed, duplicates="keep")  # crowd-kit counts every row
+    ours = accuracy(DawidSkene(n_iter=iterations, tol=0.0).fit_predict(data), truth)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = accuracy(ck.DawidSkene(n_iter=iterations, tol=-np.inf).fit_predict(raw), truth)
+    assert ours == theirs
+    assert ours == pytest.approx(expected, abs=5e-5)
+
+
+def test_crowdkit_dawid_skene_stops_while_em_still_improves(gal_adult2: Data) -> None:
+    """crowd-kit's ELBO estimate adds the class-prior term once per label instead of once per
+    item; on gal_adult2 that estimate falls after the second iteration and it stops there,
+    although every further EM iteration raises the likelihood."""
+    import crowdkit.aggregation as ck
+
+    raw, framed, _ = gal_adult2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = ck.DawidSkene(n_iter=100).fit(raw)
+    assert len(reference.loss_history_) == 2
+    assert reference.loss_history_[1] < reference.loss_history_[0]
+    data = LabelData.from_frame(framed, duplicates="keep")
+    log_lik = [DawidSkene(n_iter=n, tol=0.0).fit(data).log_likelihood_ for n in range(1, 11)]
+    assert np.all(np.diff(log_lik) > 0)
+
+
 @pytest.mark.parametrize(
     ("dataset", "model", "published"),
     [

@@ -11,6 +11,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
 
 from accord.quality import (
     MajorityVote,
+    agreement_intervals,
     annotator_agreement,
     annotator_agreement_ci,
     bootstrap_ci,
@@ -266,6 +267,22 @@ def test_per_annotator_intervals_equal_a_direct_resampling(snow_rte: Data) -> No
     busy = point.index[point["n_labels"] >= 50]
     assert (fast.loc[busy, "with_consensus_low"] <= point.loc[busy, "with_consensus"]).all()
     assert (point.loc[busy, "with_consensus"] <= fast.loc[busy, "with_consensus_high"]).all()
+
+
+def test_all_intervals_at_once_equal_the_separate_calls(zheng_dog: Data) -> None:
+    _, framed, _ = zheng_dog
+    consensus = MajorityVote().fit(framed).labels_
+    together = agreement_intervals(framed, consensus, n_boot=80, random_state=4)
+    for statistic, estimate in together.overall.items():
+        alone = bootstrap_ci(framed, statistic, n_boot=80, random_state=4)  # type: ignore[arg-type]
+        assert (estimate.value, estimate.low, estimate.high) == (alone.value, alone.low, alone.high)
+    pd.testing.assert_frame_equal(
+        together.per_label, label_agreement_ci(framed, n_boot=80, random_state=4)
+    )
+    pd.testing.assert_frame_equal(
+        together.per_annotator,
+        annotator_agreement_ci(framed, consensus, n_boot=80, random_state=4),
+    )
 
 
 def test_bootstrap_interval_covers_truth_often() -> None:

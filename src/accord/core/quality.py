@@ -16,13 +16,7 @@ from accord.core.projects import current_schema
 from accord.core.schemas import parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Consensus, Project, utcnow
 from accord.errors import InvalidInput
-from accord.quality import (
-    annotator_agreement,
-    annotator_agreement_ci,
-    bootstrap_ci,
-    label_agreement,
-    label_agreement_ci,
-)
+from accord.quality import agreement_intervals, annotator_agreement, label_agreement
 from accord.quality.aggregation._base import CategoricalAggregator
 from accord.schema.model import Choices
 
@@ -84,8 +78,8 @@ def agreement_of(frame: pd.DataFrame, control: str, *, n_boot: int = 500) -> dic
     }
     if frame.empty or frame.groupby("item").size().max() < 2:
         return report  # agreement needs items with two answers or more
-    for statistic in STATISTICS:
-        estimate = bootstrap_ci(frame, statistic, n_boot=n_boot)  # type: ignore[arg-type]
+    intervals = agreement_intervals(frame, statistics=STATISTICS, n_boot=n_boot)
+    for statistic, estimate in intervals.overall.items():
         report["overall"].append(
             {
                 "statistic": statistic,
@@ -95,8 +89,8 @@ def agreement_of(frame: pd.DataFrame, control: str, *, n_boot: int = 500) -> dic
                 "confidence": estimate.confidence,
             }
         )
-    per_label = label_agreement(frame).join(label_agreement_ci(frame, n_boot=n_boot))
-    per_annotator = annotator_agreement(frame).join(annotator_agreement_ci(frame, n_boot=n_boot))
+    per_label = label_agreement(frame).join(intervals.per_label)
+    per_annotator = annotator_agreement(frame).join(intervals.per_annotator)
     report["per_label"] = _records(per_label, "label")
     report["per_annotator"] = _records(per_annotator, "annotator")
     return report

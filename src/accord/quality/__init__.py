@@ -1,10 +1,12 @@
 """Pure quality algorithms over long-format label data: no database, no API imports.
 
 Aggregation (one answer per item from several annotators), agreement (how far annotators agree,
-beyond chance), gold scoring and label-error detection. Input is a DataFrame with columns
-``item, annotator, label`` (or a :class:`LabelData`); see docs/quality.md.
+beyond chance), gold scoring, label-error detection and the adaptive-overlap stopping rule.
+Input is a DataFrame with columns ``item, annotator, label`` (or a :class:`LabelData`); see
+docs/quality.md.
 """
 
+from accord.quality.adaptive import AdaptiveOverlap
 from accord.quality.aggregation import (
     GLAD,
     MACE,
@@ -24,7 +26,9 @@ from accord.quality.agreement import (
     percent_agreement,
 )
 from accord.quality.bootstrap import (
+    AgreementIntervals,
     Estimate,
+    agreement_intervals,
     annotator_agreement_ci,
     bootstrap_ci,
     label_agreement_ci,
@@ -72,6 +76,8 @@ __all__ = [
     "COCO_PERSON_SIGMAS",
     "GLAD",
     "MACE",
+    "AdaptiveOverlap",
+    "AgreementIntervals",
     "BoxAggregator",
     "BradleyTerry",
     "DawidSkene",
@@ -85,6 +91,7 @@ __all__ = [
     "SpanScore",
     "TextAggregator",
     "Wawa",
+    "agreement_intervals",
     "align",
     "annotator_agreement",
     "annotator_agreement_ci",

@@ -139,6 +139,11 @@ def _alpha_replicates(
     return alphas
 
 
+Replicator = Callable[[FloatArray], FloatArray]
+"""Item multiplicities of a chunk of replicates (b × items) -> the statistic per replicate
+(b, or b × k for per-label or per-annotator statistics)."""
+
+
 def bootstrap_ci(
     data: LabelInput,
     statistic: Statistic | Callable[[LabelData], float] = "krippendorff_alpha",
@@ -158,39 +163,94 @@ def bootstrap_ci(
     """
     encoded = LabelData.coerce(data)
     rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
-    tail = (1.0 - confidence) / 2.0
     if callable(statistic):
         value = float(statistic(encoded))
         reps = _refit_replicates(encoded, statistic, n_boot, rng)
     else:
-        if statistic not in STATISTICS:
-            raise ValueError(f"statistic must be one of {STATISTICS} or a callable")
-        if statistic == "krippendorff_alpha":
-            if level not in LEVELS:
-                raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
-            counts, numeric = value_counts(encoded, value_domain)
-            if level in ("interval", "ratio") and numeric is None:
-                raise ValueError(f"{level} alpha needs numeric values")
-            values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
-            value = alpha_from_counts(counts, values, level)
-            replicate = _alpha_replicates(counts, values, level)
-        else:
-            counts = encoded.counts()
-            value = (
-                fleiss_from_counts(counts)
-                if statistic == "fleiss_kappa"
-                else gwet_from_counts(counts)
-                if statistic == "gwet_ac1"
-                else float(np.nanmean(pair_agreement(counts)[0]))
-            )
-            replicate = _agreement_replicates(statistic, counts)
-        parts = [replicate(w) for w in _replicate_weights(counts.shape[0], n_boot, rng)]
-        reps = np.concatenate(parts)
+        value, replicate = _statistic_replicator(encoded, statistic, level, value_domain)
+        reps = _replicate({"s": replicate}, encoded.n_items, n_boot, rng)["s"]
+    return _estimate(value, reps, confidence, n_boot)
+
+
+def _estimate(value: float, reps: FloatArray, confidence: float, n_boot: int) -> Estimate:
+    tail = (1.0 - confidence) / 2.0
     reps = reps[np.isfinite(reps)]
     if reps.size == 0:
         return Estimate(value, float("nan"), float("nan"), confidence, n_boot)
     low, high = np.quantile(reps, [tail, 1.0 - tail])
     return Estimate(value, float(low), float(high), confidence, n_boot)
+
+
+def _statistic_replicator(
+    encoded: LabelData, statistic: str, level: str, value_domain: Sequence[Any] | None
+) -> tuple[float, Replicator]:
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS} or a callable")
+    if statistic == "krippendorff_alpha":
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
+        counts, numeric = value_counts(encoded, value_domain)
+        if level in ("interval", "ratio") and numeric is None:
+            raise ValueError(f"{level} alpha needs numeric values")
+        values = numeric if numeric is not None else np.arange(counts.shape[1], dtype=float)
+        return alpha_from_counts(counts, values, level), _alpha_replicates(counts, values, level)
+    counts = encoded.counts()
+    value = (
+        fleiss_from_counts(counts)
+        if statistic == "fleiss_kappa"
+        else gwet_from_counts(counts)
+        if statistic == "gwet_ac1"
+        else float(np.nanmean(pair_agreement(counts)[0]))
+    )
+    return value, _agreement_replicates(statistic, counts)
+
+
+def _replicate(
+    replicators: dict[str, Replicator], n_items: int, n_boot: int, rng: np.random.Generator
+) -> dict[str, FloatArray]:
+    """Every statistic over the same replicates, drawing the item multiplicities once."""
+    parts: dict[str, list[FloatArray]] = {name: [] for name in replicators}
+    for w in _replicate_weights(n_items, n_boot, rng):
+        for name, replicate in replicators.items():
+            parts[name].append(replicate(w))
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def _label_replicators(encoded: LabelData) -> dict[str, Replicator]:
+    used, same, pairs, disagree = label_terms(encoded.counts())
+
+    def specific(w: FloatArray) -> FloatArray:
+        return _ratio(w @ same, w @ pairs)
+
+    def kappa(w: FloatArray) -> FloatArray:
+        totals = w @ used
+        n = totals.sum(axis=1, keepdims=True)
+        p = _ratio(totals, np.broadcast_to(n, totals.shape))
+        return np.asarray(1.0 - _ratio(w @ disagree, p * (1.0 - p) * n), dtype=np.float64)
+
+    return {"specific_agreement": specific, "kappa": kappa}
+
+
+def _annotator_replicators(
+    encoded: LabelData, consensus: pd.Series | None
+) -> dict[str, Replicator]:
+    r = annotator_rows(encoded, consensus)
+    shape = (encoded.n_items, encoded.n_annotators)
+
+    def per_item(values: FloatArray) -> sp.csr_matrix:
+        coords = (encoded.item_codes, r.annotator)
+        return sp.csr_matrix((r.weight * values, coords), shape=shape)
+
+    def share(num: sp.csr_matrix, den: sp.csr_matrix) -> Replicator:
+        def replicate(w: FloatArray) -> FloatArray:
+            return _ratio(np.asarray((num.T @ w.T).T), np.asarray((den.T @ w.T).T))
+
+        return replicate
+
+    return {
+        "with_others": share(per_item(r.others_share * r.has_others), per_item(r.has_others)),
+        "with_consensus": share(per_item(r.hit), per_item(r.known)),
+    }
 
 
 def label_agreement_ci(
@@ -204,20 +264,9 @@ def label_agreement_ci(
     ``specific_agreement`` and ``kappa``: columns ``<statistic>_low`` and ``<statistic>_high``,
     one row per label."""
     encoded = LabelData.coerce(data)
-    used, same, pairs, disagree = label_terms(encoded.counts())
     rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
-    specific, kappa = [], []
-    for w in _replicate_weights(used.shape[0], n_boot, rng):
-        totals = w @ used
-        n = totals.sum(axis=1, keepdims=True)
-        p = _ratio(totals, np.broadcast_to(n, totals.shape))
-        specific.append(_ratio(w @ same, w @ pairs))
-        kappa.append(1.0 - _ratio(w @ disagree, p * (1.0 - p) * n))
-    return _interval_frame(
-        {"specific_agreement": specific, "kappa": kappa},
-        confidence,
-        encoded.labels.rename("label"),
-    )
+    reps = _replicate(_label_replicators(encoded), encoded.n_items, n_boot, rng)
+    return _interval_frame(reps, confidence, encoded.labels.rename("label"))
 
 
 def annotator_agreement_ci(
@@ -232,29 +281,53 @@ def annotator_agreement_ci(
     :func:`annotator_agreement`'s ``with_others`` and ``with_consensus``: columns
     ``<statistic>_low`` and ``<statistic>_high``, one row per annotator."""
     encoded = LabelData.coerce(data)
-    r = annotator_rows(encoded, consensus)
-    shape = (encoded.n_items, encoded.n_annotators)
-
-    def per_item(values: FloatArray) -> sp.csr_matrix:
-        coords = (encoded.item_codes, r.annotator)
-        return sp.csr_matrix((r.weight * values, coords), shape=shape)
-
-    sums = [
-        per_item(r.others_share * r.has_others),
-        per_item(r.has_others),
-        per_item(r.hit),
-        per_item(r.known),
-    ]
     rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
-    others, with_consensus = [], []
-    for w in _replicate_weights(encoded.n_items, n_boot, rng):
-        num_o, den_o, num_c, den_c = (np.asarray((m.T @ w.T).T) for m in sums)
-        others.append(_ratio(num_o, den_o))
-        with_consensus.append(_ratio(num_c, den_c))
-    return _interval_frame(
-        {"with_others": others, "with_consensus": with_consensus},
-        confidence,
-        encoded.annotators.rename("annotator"),
+    reps = _replicate(_annotator_replicators(encoded, consensus), encoded.n_items, n_boot, rng)
+    return _interval_frame(reps, confidence, encoded.annotators.rename("annotator"))
+
+
+@dataclass(frozen=True)
+class AgreementIntervals:
+    """Everything :func:`agreement_intervals` computes, from one set of replicates."""
+
+    overall: dict[str, Estimate]
+    per_label: pd.DataFrame
+    per_annotator: pd.DataFrame
+
+
+def agreement_intervals(
+    data: LabelInput,
+    consensus: pd.Series | None = None,
+    *,
+    statistics: Sequence[str] = STATISTICS,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | None = 0,
+) -> AgreementIntervals:
+    """:func:`bootstrap_ci` of each nominal statistic, :func:`label_agreement_ci` and
+    :func:`annotator_agreement_ci` at once: the same numbers as the separate calls with the
+    same ``random_state``, for the cost of drawing the replicates once."""
+    encoded = LabelData.coerce(data)
+    rng = np.random.default_rng(_checked(n_boot, confidence, random_state))
+    values: dict[str, float] = {}
+    replicators: dict[str, Replicator] = {}
+    for statistic in statistics:
+        values[statistic], replicators[statistic] = _statistic_replicator(
+            encoded, statistic, "nominal", None
+        )
+    per_label = _label_replicators(encoded)
+    per_annotator = _annotator_replicators(encoded, consensus)
+    reps = _replicate(replicators | per_label | per_annotator, encoded.n_items, n_boot, rng)
+    return AgreementIntervals(
+        overall={s: _estimate(values[s], reps[s], confidence, n_boot) for s in statistics},
+        per_label=_interval_frame(
+            {k: reps[k] for k in per_label}, confidence, encoded.labels.rename("label")
+        ),
+        per_annotator=_interval_frame(
+            {k: reps[k] for k in per_annotator},
+            confidence,
+            encoded.annotators.rename("annotator"),
+        ),
     )
 
 
@@ -267,14 +340,13 @@ def _checked(n_boot: int, confidence: float, random_state: int | None) -> int | 
 
 
 def _interval_frame(
-    replicates: dict[str, list[FloatArray]], confidence: float, index: pd.Index
+    replicates: dict[str, FloatArray], confidence: float, index: pd.Index
 ) -> pd.DataFrame:
-    """Per column of the stacked replicates, the percentile interval over the finite ones
-    (NaN where none is finite)."""
+    """Per column of the replicates, the percentile interval over the finite ones (NaN where
+    none is finite)."""
     tail = (1.0 - confidence) / 2.0
     columns: dict[str, FloatArray] = {}
-    for name, parts in replicates.items():
-        reps = np.concatenate(parts)
+    for name, reps in replicates.items():
         low = np.full(reps.shape[1], np.nan)
         high = np.full(reps.shape[1], np.nan)
         for j in range(reps.shape[1]):

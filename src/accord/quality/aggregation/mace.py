@@ -38,15 +38,26 @@ class MACE(CategoricalAggregator):
     """Each annotator either knows the answer (probability ``theta[a]``) or spams, in which case
     the answer is drawn from the annotator's own strategy distribution ``xi[a]``.
 
-    True labels are uniform a priori. ``method="vb"`` (default) uses variational Bayes with a
-    ``Beta(alpha, beta)`` prior on ``theta`` and a symmetric ``Dirichlet(strategy_prior)`` on
-    ``xi``; ``method="em"`` uses maximum likelihood with ``smoothing`` pseudo-counts (default
-    ``0.01 / K``). ``n_restarts`` random starts run in parallel for ``n_iter`` iterations each and
-    the one with the highest marginal likelihood is kept. Gold items are clamped in every E-step.
+    ``method="vb"`` (default) uses variational Bayes with a ``Beta(alpha, beta)`` prior on
+    ``theta`` and a symmetric ``Dirichlet(strategy_prior)`` on ``xi``; ``method="em"`` uses
+    maximum likelihood with ``smoothing`` pseudo-counts (default ``0.01 / K``). ``n_restarts``
+    random starts run in parallel for ``n_iter`` iterations each and the one with the highest
+    marginal likelihood is kept. Gold items are clamped in every E-step.
+
+    Label distribution: the paper fixes it to uniform. On data where one label dominates, a
+    fixed uniform distribution can only absorb the surplus of that label into the spamming
+    strategies, so competent annotators are fitted as spammers who favour it, and a minority
+    answer from anyone then outweighs two majority answers. With ``fit_priors=True`` (default)
+    the label distribution is estimated with the other parameters (``priors_``). The decision
+    stays MACE's: ``probas_`` and ``labels_`` are the posterior under a uniform label
+    distribution, i.e. what the answers themselves support, given the fitted annotators, unless
+    ``decide_with_priors=True``, which uses the fitted distribution (the Bayes posterior: more
+    accurate when the items to label are drawn like the data, but a lone rare answer then loses
+    to the base rate). ``fit_priors=False`` is the paper's model throughout.
 
     Results: ``labels_``, ``probas_``, ``skills_`` (expected share of correct answers),
-    ``competence_`` (``theta``), ``strategies_`` (``xi``, annotator × label) and
-    ``log_likelihood_`` of the kept restart.
+    ``competence_`` (``theta``), ``strategies_`` (``xi``, annotator × label), ``priors_`` (label
+    distribution of the fitted model) and ``log_likelihood_`` of the kept restart.
     """
 
     def __init__(
@@ -60,7 +71,8 @@ class MACE(CategoricalAggregator):
         smoothing: float | None = None,
         default_noise: float = 0.5,
         random_state: int | None = 0,
-        fit_priors: bool = False,
+        fit_priors: bool = True,
+        decide_with_priors: bool = False,
     ) -> None:
         self.n_restarts = n_restarts
         self.n_iter = n_iter
@@ -72,6 +84,7 @@ class MACE(CategoricalAggregator):
         self.default_noise = default_noise
         self.random_state = random_state
         self.fit_priors = fit_priors
+        self.decide_with_priors = decide_with_priors
 
     def _fit(self, data: LabelData, gold: Gold) -> tuple[FloatArray, FloatArray]:
         check_positive_int("n_restarts", self.n_restarts)
@@ -129,7 +142,8 @@ class MACE(CategoricalAggregator):
             )
 
         priors = np.array([self.alpha, self.beta])
-        log_prior = np.full((s, k), -np.log(k))
+        uniform = np.full((s, k), -np.log(k))
+        log_prior = uniform
         probas, log_lik, counts, strategy_counts = e_step(spam_know, strategy, log_prior)
         for iteration in range(1, self.n_iter + 1):
             if self.method == "vb":
@@ -145,6 +159,10 @@ class MACE(CategoricalAggregator):
             self.n_iter_ = iteration
         best = int(np.argmax(log_lik))
         self.log_likelihood_ = float(log_lik[best])
+        self._prior = np.exp(log_prior[best])
+        if self.fit_priors and not self.decide_with_priors:
+            # Same fitted annotators, MACE's uniform label distribution for the decision.
+            probas = e_step(spam_know, strategy, uniform)[0]
         chosen = spam_know[best]
         self._competence = chosen[:, 1] / chosen.sum(axis=1)
         self._strategy = strategy[best] / strategy[best].sum(axis=1, keepdims=True)
@@ -157,3 +175,4 @@ class MACE(CategoricalAggregator):
         self.strategies_ = pd.DataFrame(
             self._strategy, index=annotators, columns=data.labels.rename("label")
         )
+        self.priors_ = pd.Series(self._prior, index=data.labels.rename("label"), name="prior")
