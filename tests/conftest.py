@@ -48,6 +48,22 @@ TEXT_SCHEMA: dict[str, Any] = {
 }
 
 
+def sentiment_schema(*labels: str) -> dict[str, Any]:
+    """A text field and one required single choice, ``sentiment``, over ``labels``."""
+    return {
+        "fields": [{"name": "text", "type": "text"}],
+        "controls": [
+            {
+                "name": "sentiment",
+                "type": "choices",
+                "field": "text",
+                "required": True,
+                "labels": list(labels or ("positive", "negative")),
+            }
+        ],
+    }
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("ACCORD_TEST_DATABASE_URL"):
         return

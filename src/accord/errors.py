@@ -30,6 +30,10 @@ class Conflict(AccordError):
     """The request clashes with the current state (duplicate name, lease lost, ...)."""
 
 
+class QuotaReached(AccordError):
+    """An annotator gave today's quota of answers on a project."""
+
+
 class InvalidInput(AccordError):
     """A request or a file is malformed; ``details`` says where."""
 

@@ -30,23 +30,31 @@ def schema(values: list[str]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture()
-def labeled(
-    db: Any, factory: Factory, admin: Actor, crowd: pd.DataFrame
-) -> tuple[Project, Actor, pd.DataFrame]:
+Labeled = tuple[Project, Actor, pd.DataFrame]
+
+
+def add_crowd_items(db: Any, project: Project, owner: Actor, crowd: pd.DataFrame) -> dict[str, int]:
+    """One item per crowd task ("task <id>"); returns task -> item id."""
+    add_items(db, project, owner.user, [f"task {t}" for t in sorted(crowd["task"].unique())])
+    with db.transaction(write=False) as session:
+        rows = session.execute(select(Item.id, Item.data).where(Item.project_id == project.id))
+        return {data["text"].removeprefix("task "): item_id for item_id, data in rows}
+
+
+def labeled_project(
+    db: Any, factory: Factory, admin: Actor, crowd: pd.DataFrame, workers: dict[str, Actor]
+) -> Labeled:
     """A project holding exactly the crowd's labels, a reviewer of it, and the labels as
     (item id, annotator id, label)."""
-    values = sorted(crowd["label"].unique())
-    per_item = int(crowd.groupby("task").size().max())
     reviewer = factory.user()
     project = factory.project(
-        admin, schema=schema(values), overlap=per_item, members={"reviewer": reviewer}
+        admin,
+        schema=schema(sorted(crowd["label"].unique())),
+        overlap=int(crowd.groupby("task").size().max()),
+        members={"reviewer": reviewer},
     )
-    add_items(db, project, admin.user, [f"task {t}" for t in sorted(crowd["task"].unique())])
-    workers = {w: factory.user() for w in sorted(crowd["worker"].unique())}
+    item_of = add_crowd_items(db, project, admin, crowd)
     with db.transaction() as session:
-        rows = session.execute(select(Item.id, Item.data).where(Item.project_id == project.id))
-        item_of = {data["text"].removeprefix("task "): item_id for item_id, data in rows}
         p = session.get(Project, project.id)
         assert p is not None
         for row in crowd.itertuples():
@@ -61,3 +69,9 @@ def labeled(
         }
     )
     return project, reviewer, frame
+
+
+@pytest.fixture()
+def labeled(db: Any, factory: Factory, admin: Actor, crowd: pd.DataFrame) -> Labeled:
+    workers = {w: factory.user() for w in sorted(crowd["worker"].unique())}
+    return labeled_project(db, factory, admin, crowd, workers)

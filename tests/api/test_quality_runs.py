@@ -22,10 +22,9 @@ from accord.db.engine import Database
 from accord.db.models import Annotation, Job, Project, User
 from accord.jobs.schedule import queue_due_quality_runs
 from accord.quality import DawidSkene, MajorityVote, find_text_label_errors
+from tests.api.crowd_project import Labeled
 from tests.api.helpers import add_items
 from tests.conftest import DATASETS, Actor, Factory
-
-Labeled = tuple[Project, Actor, pd.DataFrame]
 
 
 def wait_for_job(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.api.helpers import add_items
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.browser.test_labeling_text import CLASSIFY
@@ -20,15 +22,24 @@ def test_every_page_renders_and_starts_with_a_skip_link(
     page.goto(f"{live_server}/login")
     page.screenshot(path=str(ARTIFACTS / "page-login.png"))
     log_in(page, live_server, manager)
-    first_item = page.evaluate(
-        "async (p) => (await (await fetch(`/api/v1/projects/${p}/items`)).json()).items[0].id",
+    first_item, second_item = page.evaluate(
+        "async (p) => (await (await fetch(`/api/v1/projects/${p}/items`)).json())"
+        ".items.map(i => i.id)",
         project.id,
     )
+    made_gold = httpx.put(
+        f"{live_server}/api/v1/projects/{project.id}/items/{second_item}/gold",
+        json={"result": {"sentiment": "positive"}},
+        headers=manager.headers,
+    )
+    assert made_gold.status_code == 200, made_gold.text
     pages = {
         "projects": ("/", "Projects"),
         "overview": (f"/projects/{project.id}", project.name),
         "data": (f"/projects/{project.id}/items", project.name),
         "item": (f"/projects/{project.id}/items/{first_item}", f"item #{first_item}"),
+        "item-gold": (f"/projects/{project.id}/items/{second_item}", f"item #{second_item}"),
+        "data-gold": (f"/projects/{project.id}/items?status=gold", project.name),
         "label": (f"/projects/{project.id}/label", project.name),
         "review": (f"/projects/{project.id}/review", project.name),
         "review-suspected": (f"/projects/{project.id}/review?queue=suspected", project.name),

@@ -13,17 +13,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
-from accord.core import annotations as annotation_ops
 from accord.core.consensus_methods import METHODS
 from accord.db.engine import Database
-from accord.db.models import Item, Job, Project, User
-from tests.api.crowd_project import schema
-from tests.api.helpers import add_items
+from accord.db.models import Job, Project, User
+from tests.api.crowd_project import Labeled, labeled_project
 from tests.browser.conftest import ARTIFACTS, log_in
 from tests.browser.test_labeling_text import CLASSIFY
 from tests.conftest import Actor, Factory
-
-Labeled = tuple[Project, Actor, pd.DataFrame]
 
 
 @pytest.fixture(scope="module")
@@ -41,33 +37,7 @@ def labeled(
     crowd: pd.DataFrame,
     workers: dict[str, Actor],
 ) -> Labeled:
-    """A project of its own holding exactly the crowd's labels, a reviewer of it, and the
-    labels as (item id, annotator id, label)."""
-    reviewer = factory.user()
-    project = factory.project(
-        admin,
-        schema=schema(sorted(crowd["label"].unique())),
-        overlap=int(crowd.groupby("task").size().max()),
-        members={"reviewer": reviewer},
-    )
-    add_items(db, project, admin.user, [f"task {t}" for t in sorted(crowd["task"].unique())])
-    with db.transaction() as session:
-        rows = session.execute(select(Item.id, Item.data).where(Item.project_id == project.id))
-        item_of = {data["text"].removeprefix("task "): item_id for item_id, data in rows}
-        p = session.get(Project, project.id)
-        assert p is not None
-        for row in crowd.itertuples():
-            user = session.get(User, workers[row.worker].user.id)
-            assert user is not None
-            annotation_ops.submit(session, p, user, item_of[row.task], {"breed": row.label})
-    frame = pd.DataFrame(
-        {
-            "item": [item_of[t] for t in crowd["task"]],
-            "annotator": [workers[w].user.id for w in crowd["worker"]],
-            "label": crowd["label"],
-        }
-    )
-    return project, reviewer, frame
+    return labeled_project(db, factory, admin, crowd, workers)
 
 
 def call(base: str, actor: Actor, method: str, path: str, body: Any = None, **params: Any) -> Any:

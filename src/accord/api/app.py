@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from accord import __version__, web
 from accord.api import errors
+from accord.api.routes import adjudication as adjudication_routes
 from accord.api.routes import annotations as annotation_routes
 from accord.api.routes import (
     auth,
@@ -20,6 +21,7 @@ from accord.api.routes import (
     quality,
     queue,
     reviews,
+    training,
     users,
 )
 from accord.config import Settings, get_settings
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         queue,
         annotation_routes,
         reviews,
+        adjudication_routes,
         quality,
         gold,
         data,
@@ -74,6 +77,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         api.include_router(module.router)
     api.include_router(projects.schema_router)
+    from accord.api.routes import guideline_examples, performance, threads
+
+    for feedback in (threads, guideline_examples, performance):
+        api.include_router(feedback.router)
+    api.include_router(training.router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

@@ -20,6 +20,7 @@ from accord.errors import (
     InvalidInput,
     InvalidResult,
     NotFound,
+    QuotaReached,
     SchemaError,
     Unauthorized,
 )
@@ -29,6 +30,7 @@ STATUS: list[tuple[type[AccordError], int, str]] = [
     (Forbidden, 403, "forbidden"),
     (Unauthorized, 401, "unauthorized"),
     (Conflict, 409, "conflict"),
+    (QuotaReached, 429, "quota_reached"),
     (InvalidResult, 422, "invalid_result"),
     (SchemaError, 422, "invalid_schema"),
     (ImportRowError, 422, "invalid_import_row"),

@@ -67,6 +67,17 @@ class ProjectIn(BaseModel):
     quality_refresh_every: int = Field(
         default=500, ge=0, description="recompute quality after this many annotations (0: never)"
     )
+    adaptive_overlap: bool = Field(
+        default=False,
+        description="start with adaptive_start answers, add more only on disagreement",
+    )
+    adaptive_start: int = Field(default=3, ge=1, le=100)
+    adaptive_threshold: float = Field(
+        default=0.8,
+        ge=0.5,
+        le=1,
+        description="vote share of the leading label that settles an item",
+    )
     gold_rate: float = Field(
         default=0.0, ge=0, le=0.5, description="share of an annotator's items that are gold"
     )
@@ -80,6 +91,24 @@ class ProjectIn(BaseModel):
         description="pause an annotator under this gold accuracy (0: never)",
     )
 
+    stratify_by: str | None = Field(
+        default=None, description="metadata field whose values the stratified queue balances"
+    )
+    daily_quota: int = Field(default=0, ge=0, description="answers per annotator per day (0: none)")
+    practice_enabled: bool = True
+    qualification_items: int = Field(
+        default=0, ge=0, le=1000, description="gold items to pass before real items (0: none)"
+    )
+    qualification_threshold: float = Field(default=0.8, ge=0, le=1)
+    review_policy: str = Field(default="all", description="none, sample, all or new_annotators")
+    review_sample_rate: float = Field(default=0.1, ge=0, le=1)
+    review_new_until: int = Field(
+        default=20, ge=0, description="new_annotators: reviews an annotator needs to pass"
+    )
+    adjudication_below: float = Field(
+        default=0.0, ge=0, le=1, description="items under this agreement go to adjudication"
+    )
+
     model_config = ConfigDict(populate_by_name=True)
 
 
@@ -91,9 +120,21 @@ class ProjectUpdate(BaseModel):
     strategy: str | None = None
     quality_method: str | None = None
     quality_refresh_every: int | None = Field(default=None, ge=0)
+    adaptive_overlap: bool | None = None
+    adaptive_start: int | None = Field(default=None, ge=1, le=100)
+    adaptive_threshold: float | None = Field(default=None, ge=0.5, le=1)
     gold_rate: float | None = Field(default=None, ge=0, le=0.5)
     gold_min_answers: int | None = Field(default=None, ge=1, le=10_000)
     gold_pause_below: float | None = Field(default=None, ge=0, le=1)
+    stratify_by: str | None = None
+    daily_quota: int | None = Field(default=None, ge=0)
+    practice_enabled: bool | None = None
+    qualification_items: int | None = Field(default=None, ge=0, le=1000)
+    qualification_threshold: float | None = Field(default=None, ge=0, le=1)
+    review_policy: str | None = None
+    review_sample_rate: float | None = Field(default=None, ge=0, le=1)
+    review_new_until: int | None = Field(default=None, ge=0)
+    adjudication_below: float | None = Field(default=None, ge=0, le=1)
 
 
 class ProjectOut(Out):
@@ -105,18 +146,37 @@ class ProjectOut(Out):
     strategy: str
     quality_method: str
     quality_refresh_every: int
+    adaptive_overlap: bool
+    adaptive_start: int
+    adaptive_threshold: float
     gold_rate: float
     gold_min_answers: int
     gold_pause_below: float
+    stratify_by: str | None
+    daily_quota: int
+    practice_enabled: bool
+    qualification_items: int
+    qualification_threshold: float
+    review_policy: str
+    review_sample_rate: float
+    review_new_until: int
+    adjudication_below: float
     created_at: datetime
     role: str | None = None
     counts: dict[str, int] | None = None
+    labels_saved: int | None = Field(
+        default=None, description="adaptive overlap: answers not asked for against fixed N"
+    )
 
 
 class SchemaIn(BaseModel):
     schema_: dict[str, Any] | str | None = Field(default=None, alias="schema")
     guidelines: str | None = None
     change_note: str = ""
+    requires_recalibration: bool = Field(
+        default=False, description="annotators pass a recalibration before real items again"
+    )
+    recalibration_items: int = Field(default=0, ge=0, le=1000)
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -127,6 +187,8 @@ class SchemaVersionOut(Out):
     schema_: dict[str, Any] = Field(alias="schema", validation_alias="schema")
     guidelines: str
     change_note: str
+    requires_recalibration: bool = False
+    recalibration_items: int = 0
     created_at: datetime
 
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
@@ -264,8 +326,13 @@ class ImportOut(Out):
     n_duplicates: int
     duplicate_rows: dict[str, Any]
     error: dict[str, Any] | None
+    priority: int
     created_at: datetime
     finished_at: datetime | None
+
+
+class BatchPriorityIn(BaseModel):
+    priority: int = Field(ge=-1000, le=1000, description="higher: given out first")
 
 
 class JobOut(Out):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from accord.core import audit, gold
+from accord.core import audit, gold, overlap, reviews
 from accord.core.assignment import claim_for_skip, claim_for_submission
 from accord.core.items import get_item, item_context
 from accord.core.projects import current_schema
@@ -75,6 +75,7 @@ def submit(
         lead_time=lead_time,
         schema_version_id=version_id,
     )
+    reviews.apply_policy(session, project, annotation, rejected)
     if rejected is not None:
         rejected.is_latest = False
     session.add(annotation)
@@ -82,6 +83,8 @@ def submit(
     _index_labels(session, annotation, current_schema(session, project).schema)
     if item.status == "gold":
         gold.score_answer(session, project, item, annotation)
+    else:
+        overlap.after_submission(session, project, item.id)
     audit.record(
         session,
         actor_id=user.id,
@@ -189,6 +192,7 @@ def revise(
         result=clean,
         lead_time=lead_time,
         schema_version_id=version_id,
+        review_required=annotation.review_required,
     )
     session.add(new)
     session.flush()

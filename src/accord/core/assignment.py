@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.core import audit, gold
+from accord.core import audit, distribution, gold, overlap, training
 from accord.core.strategies import get_strategy
 from accord.db.models import Assignment, Item, Membership, Project, utcnow
 from accord.errors import Conflict, Forbidden
@@ -32,9 +32,11 @@ class Lease:
 
 
 def has_free_slot(project: Project) -> ColumnElement[bool]:
-    """An open item with an overlap slot left, or a gold item (served to everyone once)."""
+    """An open item with a slot left under the answers it needs, or a gold item (served to
+    everyone once)."""
     return or_(
-        and_(Item.status == "open", Item.n_assigned < project.overlap), Item.status == "gold"
+        and_(Item.status == "open", Item.n_assigned < overlap.needed(project)),
+        Item.status == "gold",
     )
 
 
@@ -106,12 +108,14 @@ def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
             f"you are paused on this project: {membership.pause_reason}; "
             "a manager can let you continue"
         )
+    training.check_gate(session, project, user_id)  # a qualification or recalibration is due
     returned = returned_item(session, project, user_id, now)
     if returned is not None:
         return returned
     held = current_lease(session, project, user_id, now)
     if held is not None:
         return held
+    distribution.check_quota(session, project, user_id)
     reclaim_expired(session, project, now)
     if gold.wants_gold(project):
         gold_id = gold.pick_gold(session, project, user_id)
@@ -191,7 +195,8 @@ def release(session: Session, project: Project, item_id: int, user_id: int) -> N
 
 def claim_for_submission(session: Session, project: Project, item_id: int, user_id: int) -> bool:
     """Turn the annotator's lease (or returned work) into a submission, or take a free slot
-    when there is no lease; True when this answers work a reviewer sent back.
+    when there is no lease; True when this answers work a reviewer sent back. Once the answer is
+    stored, ``overlap.after_submission`` decides whether the item is done.
 
     An expired lease that nobody reclaimed yet still holds its slot and is accepted."""
     row = session.execute(
@@ -202,11 +207,12 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
     if row is not None and row.state not in ("leased", "returned"):
         raise Conflict(f"you already {row.state} item {item_id}; edit your annotation instead")
     if row is None:
+        training.check_gate(session, project, user_id)  # no lease: the queue's gate applies
         taken = session.execute(
             update(Item)
             .where(
                 Item.id == item_id,
-                or_(Item.status == "gold", Item.n_assigned < project.overlap),
+                or_(Item.status == "gold", Item.n_assigned < overlap.needed(project)),
             )
             .values(n_assigned=Item.n_assigned + 1)
         )
@@ -234,12 +240,6 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
         update(Item)
         .where(Item.id == item_id)
         .values(n_done=Item.n_done + 1)
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(Item)
-        .where(Item.id == item_id, Item.n_done >= project.overlap, Item.status == "open")
-        .values(status="done")
         .execution_options(synchronize_session=False)
     )
     return row is not None and row.state == "returned"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.core import quality
+from accord.core import adjudication, quality
 from accord.core.items import ItemFilter, filtered
 from accord.core.projects import current_schema
 from accord.db.models import Annotation, Item, Project, SchemaVersion, User
@@ -67,6 +67,7 @@ def export_rows(
         ids = [i.id for i in items]
         annotations = annotations_by_item(session, ids, include_skipped)
         consensus = quality.consensus_by_item(session, ids)
+        ground_truth = adjudication.ground_truth_by_item(session, ids)
         for item in items:
             found = annotations.get(item.id, [])
             if only_annotated and not found:
@@ -81,6 +82,7 @@ def export_rows(
                 "created_at": item.created_at.isoformat(),
                 "annotations": found,
                 "consensus": consensus.get(item.id, {}),
+                "ground_truth": ground_truth.get(item.id),
             }
         session.expunge_all()
 
@@ -104,4 +106,7 @@ def export_columns(session: Session, project: Project) -> dict[str, list[str]]:
         "meta_keys": list(meta_keys),
         "controls": controls,
         "consensus_controls": quality.consensus_controls(session, project),
+        "ground_truth_controls": controls
+        if project.adjudication_below > 0 or adjudication.has_ground_truth(session, project)
+        else [],
     }

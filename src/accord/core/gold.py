@@ -6,7 +6,8 @@ exactly like an ordinary item (same payload, nothing tells them apart). Every an
 item is scored at once against the known answer (``gold_scores``); an annotator whose accuracy
 falls under ``gold_pause_below`` after ``gold_min_answers`` gold answers is paused on the
 project and its managers are notified. Gold answers are only ever shown to reviewers and
-managers.
+managers, and as feedback to an annotator who just answered the item in practice,
+qualification or recalibration (core/training.py), which burns it as their honeypot.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pandas as pd
 from sqlalchemy import case, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from accord.core import audit
+from accord.core import audit, overlap
 from accord.core.items import get_item, item_context
 from accord.core.projects import current_schema
 from accord.core.schemas import parsed_schema
@@ -32,6 +33,7 @@ from accord.db.models import (
     Item,
     Membership,
     Notification,
+    PracticeAnswer,
     Project,
     User,
     utcnow,
@@ -85,7 +87,9 @@ def unset_gold(session: Session, project: Project, item_id: int, actor: User) ->
         raise NotFound(f"item {item_id} is not a gold item")
     session.delete(gold)
     session.execute(delete(GoldScore).where(GoldScore.item_id == item.id))
-    item.status = "done" if item.n_done >= project.overlap else "open"
+    item.status = "open"
+    session.flush()
+    overlap.after_submission(session, project, item.id)
     audit.record(
         session,
         actor_id=actor.id,
@@ -111,9 +115,15 @@ def gold_answers(
 
 
 def pick_gold(session: Session, project: Project, user_id: int) -> int | None:
-    """A gold item this annotator has never held, chosen at random."""
+    """A gold item this annotator has never held, chosen at random. Items they answered in
+    practice, qualification or recalibration are burned for them: they saw the gold answer."""
     held = exists().where(Assignment.item_id == GoldAnswer.item_id, Assignment.user_id == user_id)
-    unseen = select(GoldAnswer.item_id).where(GoldAnswer.project_id == project.id, ~held)
+    practised = exists().where(
+        PracticeAnswer.item_id == GoldAnswer.item_id, PracticeAnswer.user_id == user_id
+    )
+    unseen = select(GoldAnswer.item_id).where(
+        GoldAnswer.project_id == project.id, ~held, ~practised
+    )
     n = session.scalar(select(func.count()).select_from(unseen.subquery())) or 0
     if n == 0:
         return None
@@ -372,3 +382,22 @@ def mark_read(session: Session, project: Project, notification_id: int) -> None:
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise NotFound(f"notification {notification_id} not found")
+
+
+def item_gold(session: Session, item: Item) -> GoldAnswer | None:
+    """The item's known answer, if it is a gold item (for reviewers' and managers' pages)."""
+    return session.get(GoldAnswer, item.id)
+
+
+def item_scores(session: Session, item: Item) -> dict[int, GoldScore]:
+    """How each answer to a gold item compared with its known answer, by annotation id."""
+    rows = session.scalars(select(GoldScore).where(GoldScore.item_id == item.id))
+    return {row.annotation_id: row for row in rows}
+
+
+def member_pause(session: Session, project: Project, user_id: int) -> Membership | None:
+    """The member's membership when they are paused on the project, else None."""
+    membership = session.get(Membership, (project.id, user_id))
+    if membership is None or membership.paused_at is None:
+        return None
+    return membership

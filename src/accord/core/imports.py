@@ -15,12 +15,13 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from accord.core import audit, search_index
+from accord.core.distribution import stratum_of
 from accord.core.items import context_of
 from accord.core.projects import current_schema
 from accord.core.schemas import parsed_schema
 from accord.db.engine import Database
 from accord.db.models import GoldAnswer, ImportBatch, Item, Project, User, utcnow
-from accord.errors import AccordError, ImportRowError, InvalidInput, InvalidResult
+from accord.errors import AccordError, ImportRowError, InvalidInput, InvalidResult, NotFound
 from accord.io import ImportRecord, content_hash, dump_json, iter_chunks, prefetch, search_text
 from accord.schema import ItemContext, LabelingSchema, validate_result
 
@@ -102,7 +103,7 @@ class _Ids:
 
 _INSERT_COLUMNS = (
     "id, project_id, batch_id, data, meta, media, media_info, content_hash, status, "
-    "n_assigned, n_done, created_at"
+    "n_assigned, n_done, stratum, created_at"
 )
 
 
@@ -118,9 +119,10 @@ class _Row:
     media_info: str | None
     text: str
     gold: tuple[dict[str, Any], ItemContext] | None
+    stratum: str | None
 
 
-def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
+def _prepare(chunk: list[ImportRecord], stratify_by: str | None) -> list[_Row]:
     return [
         _Row(
             r.row,
@@ -131,6 +133,7 @@ def _prepare(chunk: list[ImportRecord]) -> list[_Row]:
             dump_json(r.media_info).decode() if r.media_info is not None else None,
             search_text(r.data),
             (r.gold, context_of(r.data, r.media_info)) if r.gold else None,
+            stratum_of(r.meta, stratify_by),
         )
         for r in chunk
     ]
@@ -174,12 +177,13 @@ def _write_chunk(
             "open" if r.gold is None else "gold",
             0,
             0,
+            r.stratum,
             now,
         )
         for i, r in zip(item_ids, rows, strict=True)
     ]
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join([mark] * 12)
+    marks = ", ".join([mark] * 13)
     conn.exec_driver_sql(f"INSERT INTO items ({_INSERT_COLUMNS}) VALUES ({marks})", values)
     if gold:
         session.execute(insert(GoldAnswer), gold)
@@ -220,7 +224,8 @@ def import_records(
     # The index commits when this block ends, before the caller commits the items.
     with search_index.IndexWriter(session) as index:
         ids = _Ids(session, index)
-        prepared = (_prepare(chunk) for chunk in iter_chunks(iter(records), chunk_size))
+        key = project.stratify_by
+        prepared = (_prepare(chunk, key) for chunk in iter_chunks(iter(records), chunk_size))
         for rows in prefetch(prepared):
             known = dedup.existing([r.digest for r in rows])
             fresh: list[_Row] = []
@@ -318,3 +323,25 @@ def list_batches(session: Session, project: Project) -> list[ImportBatch]:
             select(ImportBatch).where(ImportBatch.project_id == project.id).order_by(ImportBatch.id)
         )
     )
+
+
+def set_priority(
+    session: Session, project: Project, batch_id: int, priority: int, *, actor_id: int
+) -> ImportBatch:
+    """Items of batches with a higher priority are given out first (any queue order)."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.project_id != project.id:
+        raise NotFound(f"import batch {batch_id} not found in project {project.id}")
+    before = batch.priority
+    batch.priority = priority
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="import.priority",
+        entity="import_batch",
+        entity_id=batch.id,
+        project_id=project.id,
+        before=before,
+        after=priority,
+    )
+    return batch

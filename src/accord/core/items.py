@@ -15,6 +15,7 @@ from accord.db.models import (
     Annotation,
     AnnotationLabel,
     Assignment,
+    GuidelineExample,
     Item,
     Project,
     SuspectedError,
@@ -23,7 +24,7 @@ from accord.db.models import (
 from accord.errors import InvalidInput, NotFound
 from accord.schema import ItemContext, MediaInfo
 
-STATUSES = ("open", "done")
+STATUSES = ("open", "done", "gold")
 MAX_PAGE = 1000
 _MEDIA_KEYS = ("width", "height", "duration", "frame_count", "fps")
 
@@ -52,13 +53,26 @@ def context_of(
 
 def get_visible_item(session: Session, user: User, project: Project, item_id: int) -> Item:
     """An item as ``user`` may open it: reviewers and managers see every item, an annotator
-    only the items they were given; to anyone else it does not exist."""
+    only the items they were given and the guideline examples; to anyone else it does not
+    exist."""
     item = get_item(session, project, item_id)
     if can(session, user, ProjectPolicy.view_all_annotations(project)):
         return item
-    if not has_assignment(session, item.id, user.id):
+    if not has_assignment(session, item.id, user.id) and not _shown_as_example(session, item):
         raise NotFound(f"item {item_id} not found in project {project.id}")
     return item
+
+
+def _shown_as_example(session: Session, item: Item) -> bool:
+    """Guideline examples are shown to everyone on the project (never a gold item's)."""
+    if item.status == "gold":
+        return False
+    found = session.scalar(
+        select(GuidelineExample.id)
+        .where(GuidelineExample.project_id == item.project_id, GuidelineExample.item_id == item.id)
+        .limit(1)
+    )
+    return found is not None
 
 
 def has_assignment(session: Session, item_id: int, user_id: int) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.core import audit
+from accord.core import audit, distribution
 from accord.core.consensus_methods import METHODS as QUALITY_METHODS
 from accord.core.policies import Role
 from accord.core.strategies import STRATEGIES
@@ -24,13 +24,35 @@ SETTINGS = (
     "strategy",
     "quality_method",
     "quality_refresh_every",
+    "adaptive_overlap",
+    "adaptive_start",
+    "adaptive_threshold",
     "gold_rate",
     "gold_min_answers",
     "gold_pause_below",
+    "stratify_by",
+    "daily_quota",
+    "practice_enabled",
+    "qualification_items",
+    "qualification_threshold",
+    "review_policy",
+    "review_sample_rate",
+    "review_new_until",
+    "adjudication_below",
 )
+REVIEW_POLICIES = ("none", "sample", "all", "new_annotators")
+QUEUE_SETTINGS = ("overlap", "adaptive_overlap", "adaptive_start", "adaptive_threshold")
 
 
-GOLD_RANGES = (
+RANGES = (
+    ("daily_quota", 0, 1_000_000, "daily_quota must be 0 (no limit) to 1,000,000 answers"),
+    ("qualification_items", 0, 1000, "qualification_items must be 0 (none) to 1,000"),
+    ("qualification_threshold", 0.0, 1.0, "qualification_threshold must be 0 to 1"),
+    ("review_sample_rate", 0.0, 1.0, "review_sample_rate must be 0 to 1"),
+    ("review_new_until", 0, 100_000, "review_new_until must be 0 to 100,000 reviews"),
+    ("adjudication_below", 0.0, 1.0, "adjudication_below must be 0 (never) to 1"),
+    ("adaptive_start", 1, 100, "adaptive_start must be 1 to 100 answers"),
+    ("adaptive_threshold", 0.5, 1.0, "adaptive_threshold must be 0.5 to 1"),
     ("gold_rate", 0.0, 0.5, "gold_rate must be 0 (no gold items served) to 0.5"),
     ("gold_min_answers", 1, 10_000, "gold_min_answers must be 1 to 10,000"),
     ("gold_pause_below", 0.0, 1.0, "gold_pause_below must be 0 (never pause) to 1"),
@@ -85,7 +107,15 @@ def _check_settings(values: Mapping[str, Any]) -> None:
                 "msg": "quality_refresh_every must be 0 (never) to 10,000,000 annotations",
             }
         )
-    for field, low, high, msg in GOLD_RANGES:
+    if "review_policy" in values and values["review_policy"] not in REVIEW_POLICIES:
+        problems.append(
+            {
+                "field": "review_policy",
+                "rule": "choice",
+                "msg": f"review_policy must be one of {', '.join(REVIEW_POLICIES)}",
+            }
+        )
+    for field, low, high, msg in RANGES:
         if field in values and not low <= float(values[field]) <= high:
             problems.append({"field": field, "rule": "range", "msg": msg})
     if "name" in values and not str(values["name"]).strip():
@@ -107,10 +137,21 @@ def create_project(
     strategy: str = "sequential",
     quality_method: str = "dawid_skene",
     quality_refresh_every: int = 500,
+    adaptive_overlap: bool = False,
+    adaptive_start: int = 3,
+    adaptive_threshold: float = 0.8,
     gold_rate: float = 0.0,
     gold_min_answers: int = 10,
     gold_pause_below: float = 0.0,
+    **more: Any,
 ) -> Project:
+    """A project with its first schema version; ``more`` takes any other of ``SETTINGS``."""
+    unknown = set(more) - set(SETTINGS)
+    if unknown:
+        raise InvalidInput(
+            f"unknown project settings: {', '.join(sorted(unknown))}",
+            [{"field": f, "rule": "unknown"} for f in sorted(unknown)],
+        )
     settings = {
         "name": name,
         "overlap": overlap,
@@ -118,9 +159,12 @@ def create_project(
         "strategy": strategy,
         "quality_method": quality_method,
         "quality_refresh_every": quality_refresh_every,
+        "adaptive_start": adaptive_start,
+        "adaptive_threshold": adaptive_threshold,
         "gold_rate": gold_rate,
         "gold_min_answers": gold_min_answers,
         "gold_pause_below": gold_pause_below,
+        **more,
     }
     _check_settings(settings)
     if session.scalar(select(Project.id).where(Project.name == name)) is not None:
@@ -134,10 +178,14 @@ def create_project(
         strategy=strategy,
         quality_method=quality_method,
         quality_refresh_every=quality_refresh_every,
+        adaptive_overlap=adaptive_overlap,
+        adaptive_start=adaptive_start,
+        adaptive_threshold=adaptive_threshold,
         gold_rate=gold_rate,
         gold_min_answers=gold_min_answers,
         gold_pause_below=gold_pause_below,
         created_by=creator.id,
+        **more,
     )
     session.add(project)
     session.flush()
@@ -151,6 +199,11 @@ def create_project(
         project_id=project.id,
     )
     _add_schema_version(session, project, parsed, guidelines, "initial version", creator.id)
+    if adaptive_overlap:
+        from accord.core.overlap import check_settings  # it reads the schema through here
+
+        check_settings(session, project)
+    distribution.check_settings(project)
     return project
 
 
@@ -158,6 +211,8 @@ def update_project(
     session: Session, project: Project, values: Mapping[str, Any], *, actor_id: int
 ) -> Project:
     changes = {k: v for k, v in values.items() if k in SETTINGS and v is not None}
+    if changes.get("stratify_by") == "":
+        changes["stratify_by"] = None  # "" clears it
     _check_settings(changes)
     if "name" in changes and changes["name"] != project.name:
         taken = session.scalar(select(Project.id).where(Project.name == changes["name"]))
@@ -166,8 +221,19 @@ def update_project(
     before = {k: getattr(project, k) for k in changes}
     for key, value in changes.items():
         setattr(project, key, value)
-    if "overlap" in changes:
-        _restatus_items(session, project)
+    if "strategy" in changes or "stratify_by" in changes:
+        distribution.check_settings(project)
+        if "stratify_by" in changes:
+            distribution.restratify(session, project)
+    if "adjudication_below" in changes:
+        from accord.core.adjudication import recheck_project  # it reads the schema through here
+
+        recheck_project(session, project)
+    if any(key in changes for key in QUEUE_SETTINGS):
+        from accord.core.overlap import check_settings, restatus  # they read the schema here
+
+        check_settings(session, project)
+        restatus(session, project)
     audit.record(
         session,
         actor_id=actor_id,
@@ -179,20 +245,6 @@ def update_project(
         after=changes,
     )
     return project
-
-
-def _restatus_items(session: Session, project: Project) -> None:
-    """After an overlap change, items complete or reopen according to the new N."""
-    session.execute(
-        update(Item)
-        .where(Item.project_id == project.id, Item.status == "open", Item.n_done >= project.overlap)
-        .values(status="done")
-    )
-    session.execute(
-        update(Item)
-        .where(Item.project_id == project.id, Item.status == "done", Item.n_done < project.overlap)
-        .values(status="open")
-    )
 
 
 def current_schema(session: Session, project: Project) -> SchemaVersion:
@@ -211,14 +263,26 @@ def publish_schema(
     guidelines: str | None,
     change_note: str,
     actor_id: int,
+    requires_recalibration: bool = False,
+    recalibration_items: int = 0,
 ) -> SchemaVersion:
-    """A new version of schema and guidelines; annotations keep the version they were made under."""
+    """A new version of schema and guidelines; annotations keep the version they were made under.
+    With ``requires_recalibration`` annotators who passed (or worked under) an older version
+    answer ``recalibration_items`` gold items before real items again (core/training.py)."""
+    if requires_recalibration and not 1 <= recalibration_items <= 1000:
+        raise InvalidInput(
+            "recalibration_items must be 1 to 1,000 when the version requires recalibration",
+            [{"field": "recalibration_items", "rule": "range"}],
+        )
     current = current_schema(session, project)
     parsed = parse_schema(schema if schema is not None else current.schema)
     text = guidelines if guidelines is not None else current.guidelines
     if parsed.to_dict() == current.schema and text == current.guidelines:
         raise Conflict("nothing changed: the schema and guidelines equal the current version")
-    return _add_schema_version(session, project, parsed, text, change_note, actor_id)
+    version = _add_schema_version(session, project, parsed, text, change_note, actor_id)
+    version.requires_recalibration = requires_recalibration
+    version.recalibration_items = recalibration_items if requires_recalibration else 0
+    return version
 
 
 def _add_schema_version(

@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.core import quality, quality_runs, suspects
-from accord.db.models import Consensus, Item, Job, Project, QualityRun, SuspectedError, User
+from accord.core import gold, quality, quality_runs, suspects
+from accord.db.models import (
+    Consensus,
+    Item,
+    Job,
+    Project,
+    QualityRun,
+    SuspectedError,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -164,3 +173,72 @@ def item_quality(session: Session, project: Project, item: Item) -> list[ItemQua
     controls = quality.categorical_controls(session, project)
     controls += [c for c in sorted(consensus.keys() | suspected.keys()) if c not in controls]
     return [ItemQuality(c, consensus.get(c), suspected.get(c)) for c in controls]
+
+
+@dataclass(frozen=True)
+class GoldAnnotator:
+    """One annotator's record on the gold items, with their pause, if any."""
+
+    user_id: int
+    username: str
+    n_answers: int
+    n_correct: int
+    accuracy: float | None
+    low: float | None
+    high: float | None
+    """The 95% Wilson interval of the accuracy."""
+    paused_at: datetime | None = None
+    pause_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class GoldOverview:
+    n_items: int
+    annotators: list[GoldAnnotator]
+    """Paused members first, then by name."""
+
+
+def gold_overview(session: Session, project: Project) -> GoldOverview:
+    """Accuracy on the gold items per annotator, joined with the project's pauses; a paused
+    member without gold answers (paused otherwise) is listed too."""
+    pauses = {m.user_id: m for m in gold.paused_members(session, project)}
+    rows: list[GoldAnnotator] = []
+    for r in gold.gold_accuracy(session, project):
+        pause = pauses.pop(r.user_id, None)
+        rows.append(
+            GoldAnnotator(
+                user_id=r.user_id,
+                username=r.username,
+                n_answers=r.n_answers,
+                n_correct=r.n_correct,
+                accuracy=r.accuracy,
+                low=r.low,
+                high=r.high,
+                paused_at=pause.paused_at if pause else None,
+                pause_reason=pause.pause_reason if pause else None,
+            )
+        )
+    if pauses:
+        names = session.execute(select(User.id, User.username).where(User.id.in_(list(pauses))))
+        for user_id, username in names:
+            pause = pauses[user_id]
+            rows.append(
+                GoldAnnotator(
+                    user_id=user_id,
+                    username=username,
+                    n_answers=0,
+                    n_correct=0,
+                    accuracy=None,
+                    low=None,
+                    high=None,
+                    paused_at=pause.paused_at,
+                    pause_reason=pause.pause_reason,
+                )
+            )
+    rows.sort(key=lambda row: (row.paused_at is None, row.username))
+    n_items = session.scalar(
+        select(func.count())
+        .select_from(Item)
+        .where(Item.project_id == project.id, Item.status == "gold")
+    )
+    return GoldOverview(n_items=int(n_items or 0), annotators=rows)

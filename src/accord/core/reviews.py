@@ -3,6 +3,7 @@ the reason) or fixes it (a new version by the reviewer). Every verdict is a row 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,7 @@ def review(
         fixed = annotation_ops.revise(
             session, project, reviewer, annotation, result, may_edit_others=True
         )
+        fixed.review_required = False  # the reviewer's own correction is not reviewed again
     if verdict != "accepted":
         suspects.confirm_open(session, project, annotation.item_id, reviewer)
     row = Review(
@@ -81,11 +83,51 @@ def review(
     return row
 
 
+def accepted_reviews(session: Session, project: Project, user_id: int) -> int:
+    """How many of this author's answers in the project a reviewer accepted."""
+    found = session.scalar(
+        select(func.count())
+        .select_from(Review)
+        .join(Annotation, Annotation.id == Review.annotation_id)
+        .where(
+            Review.project_id == project.id,
+            Review.verdict == "accepted",
+            Annotation.user_id == user_id,
+        )
+    )
+    return int(found or 0)
+
+
+def needs_review(session: Session, project: Project, user_id: int) -> bool:
+    """The project's review policy for a new answer by this author: none, a random sample at
+    ``review_sample_rate``, all, or all until the author has ``review_new_until`` accepted
+    reviews in the project."""
+    policy = project.review_policy
+    if policy == "none":
+        return False
+    if policy == "sample":
+        return random.random() < project.review_sample_rate
+    if policy == "new_annotators":
+        return accepted_reviews(session, project, user_id) < project.review_new_until
+    return True
+
+
+def apply_policy(
+    session: Session, project: Project, annotation: Annotation, revises: Annotation | None
+) -> None:
+    """Set ``review_required`` on a submitted answer; a redo keeps the flag of what it redoes."""
+    if revises is not None:
+        annotation.review_required = revises.review_required
+    elif annotation.user_id is not None:
+        annotation.review_required = needs_review(session, project, annotation.user_id)
+
+
 def _unreviewed() -> Any:
     reviewed = exists().where(Review.annotation_id == Annotation.id)
     return (
         Annotation.is_latest.is_(True),
         Annotation.skipped.is_(False),
+        Annotation.review_required.is_(True),
         ~reviewed,
     )
 
@@ -117,16 +159,23 @@ class ReviewedAnnotation:
     verdicts: list[Review]
 
 
-def item_annotations(session: Session, item: Item) -> list[ReviewedAnnotation]:
-    """The item's current, non-skipped annotations with their authors and verdicts."""
-    rows = session.execute(
-        select(Annotation, User.username)
-        .outerjoin(User, User.id == Annotation.user_id)
-        .where(
-            Annotation.item_id == item.id,
+def item_annotations(
+    session: Session, item: Item, *, waiting_only: bool = False
+) -> list[ReviewedAnnotation]:
+    """The item's current, non-skipped annotations with their authors and verdicts; with
+    ``waiting_only``, those the review policy queued that have no verdict yet."""
+    conditions = (
+        _unreviewed()
+        if waiting_only
+        else (
             Annotation.is_latest.is_(True),
             Annotation.skipped.is_(False),
         )
+    )
+    rows = session.execute(
+        select(Annotation, User.username)
+        .outerjoin(User, User.id == Annotation.user_id)
+        .where(Annotation.item_id == item.id, *conditions)
         .order_by(Annotation.id)
     ).all()
     ids = [a.id for a, _ in rows]

@@ -1,29 +1,53 @@
 """Queue strategies: which open item an annotator gets next. Pluggable by name.
 
 Every strategy picks among the same candidates (open items with a free overlap slot that this
-annotator has never held) and only decides their order. On PostgreSQL the chosen row is locked
-with FOR UPDATE SKIP LOCKED, so concurrent requests never wait on, or take, the same slot.
+annotator has never held, in the import batches of the highest priority that still have some)
+and only decides their order. On PostgreSQL the chosen row is locked with FOR UPDATE SKIP
+LOCKED, so concurrent requests never wait on, or take, the same slot.
+
+``register_strategy`` is the hook for other orders (e.g. a model's uncertainty): a strategy is
+any object with a ``name`` and a ``pick`` method; build on ``candidates`` to keep the rules.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from accord.db.models import Assignment, Item, Project
+from accord.core.overlap import needed
+from accord.db.models import Assignment, ImportBatch, Item, Project
 
 
-def candidates(project: Project, user_id: int) -> Select[int]:
+def candidates(project: Project, user_id: int, batches: Sequence[int] | None = None) -> Select[int]:
+    """Items this annotator may be given; ``batches`` limits them to those import batches."""
     held = exists().where(Assignment.item_id == Item.id, Assignment.user_id == user_id)
-    return select(Item.id).where(
+    query = select(Item.id).where(
         Item.project_id == project.id,
         Item.status == "open",
-        Item.n_assigned < project.overlap,
+        Item.n_assigned < needed(project),
         ~held,
     )
+    return query if batches is None else query.where(Item.batch_id.in_(batches))
+
+
+def priority_levels(session: Session, project: Project) -> list[list[int] | None]:
+    """The project's import batches grouped by priority, highest first; ``[None]`` (no
+    restriction) when every batch has the same priority."""
+    rows = session.execute(
+        select(ImportBatch.priority, ImportBatch.id)
+        .where(ImportBatch.project_id == project.id)
+        .order_by(ImportBatch.priority.desc(), ImportBatch.id)
+    ).all()
+    levels: dict[int, list[int]] = {}
+    for priority, batch_id in rows:
+        levels.setdefault(priority, []).append(batch_id)
+    if len(levels) <= 1:
+        return [None]
+    return list(levels.values())
 
 
 def _first(session: Session, query: Select[int], lock: bool) -> int | None:
@@ -46,7 +70,12 @@ class Sequential:
     name = "sequential"
 
     def pick(self, session: Session, project: Project, user_id: int, *, lock: bool) -> int | None:
-        return _first(session, candidates(project, user_id).order_by(Item.id), lock)
+        for batches in priority_levels(session, project):
+            query = candidates(project, user_id, batches).order_by(Item.id)
+            found = _first(session, query, lock)
+            if found is not None:
+                return found
+        return None
 
 
 class RandomOrder:
@@ -66,14 +95,54 @@ class RandomOrder:
         if low is None or high is None:
             return None
         start = random.randint(low, high)
-        base = candidates(project, user_id)
-        found = _first(session, base.where(Item.id >= start).order_by(Item.id), lock)
-        if found is None:
-            found = _first(session, base.where(Item.id < start).order_by(Item.id), lock)
-        return found
+        for batches in priority_levels(session, project):
+            base = candidates(project, user_id, batches)
+            found = _first(session, base.where(Item.id >= start).order_by(Item.id), lock)
+            if found is None:
+                found = _first(session, base.where(Item.id < start).order_by(Item.id), lock)
+            if found is not None:
+                return found
+        return None
 
 
-STRATEGIES: dict[str, QueueStrategy] = {s.name: s for s in (Sequential(), RandomOrder())}
+class Stratified:
+    """Balance the groups of the project's ``stratify_by`` metadata field: each pick chooses a
+    group uniformly at random among those with work left, then its first item. Every group is
+    labeled at the same pace until it runs out, so a group of 1% of the items is done early
+    instead of last; items without the field form a group of their own."""
+
+    name = "stratified"
+
+    def pick(self, session: Session, project: Project, user_id: int, *, lock: bool) -> int | None:
+        groups = open_strata(session, project)
+        random.shuffle(groups)
+        for batches in priority_levels(session, project):
+            for group in groups:
+                same = Item.stratum.is_(None) if group is None else Item.stratum == group
+                query = candidates(project, user_id, batches).where(same).order_by(Item.id)
+                found = _first(session, query, lock)
+                if found is not None:
+                    return found
+        return None
+
+
+def open_strata(session: Session, project: Project) -> list[str | None]:
+    """The distinct groups that still have open items (an index skip-scan: one seek per group,
+    whatever the number of items)."""
+    where = (Item.project_id == project.id, Item.status == "open")
+    found: list[str | None] = []
+    if session.scalar(select(Item.id).where(*where, Item.stratum.is_(None)).limit(1)):
+        found.append(None)
+    value = session.scalar(select(func.min(Item.stratum)).where(*where))
+    while value is not None:
+        found.append(value)
+        value = session.scalar(select(func.min(Item.stratum)).where(*where, Item.stratum > value))
+    return found
+
+
+STRATEGIES: dict[str, QueueStrategy] = {
+    s.name: s for s in (Sequential(), RandomOrder(), Stratified())
+}
 
 
 def register_strategy(strategy: QueueStrategy) -> None:

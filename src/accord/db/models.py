@@ -101,9 +101,21 @@ class Project(Base):
     strategy: Mapped[str] = mapped_column(String(40), default="sequential")
     quality_method: Mapped[str] = mapped_column(String(40), default="dawid_skene")
     quality_refresh_every: Mapped[int] = mapped_column(Integer, default=500)
+    adaptive_overlap: Mapped[bool] = mapped_column(Boolean, default=False)
+    adaptive_start: Mapped[int] = mapped_column(Integer, default=3)
+    adaptive_threshold: Mapped[float] = mapped_column(Float, default=0.8)
     gold_rate: Mapped[float] = mapped_column(Float, default=0.0)
     gold_min_answers: Mapped[int] = mapped_column(Integer, default=10)
     gold_pause_below: Mapped[float] = mapped_column(Float, default=0.0)
+    stratify_by: Mapped[str | None] = mapped_column(String(200))
+    daily_quota: Mapped[int] = mapped_column(Integer, default=0)
+    practice_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    qualification_items: Mapped[int] = mapped_column(Integer, default=0)
+    qualification_threshold: Mapped[float] = mapped_column(Float, default=0.8)
+    review_policy: Mapped[str] = mapped_column(String(20), default="all")
+    review_sample_rate: Mapped[float] = mapped_column(Float, default=0.1)
+    review_new_until: Mapped[int] = mapped_column(Integer, default=20)
+    adjudication_below: Mapped[float] = mapped_column(Float, default=0.0)
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -123,6 +135,8 @@ class SchemaVersion(Base):
     schema: Mapped[dict[str, Any]] = mapped_column(JSON)
     guidelines: Mapped[str] = mapped_column(Text, default="")
     change_note: Mapped[str] = mapped_column(Text, default="")
+    requires_recalibration: Mapped[bool] = mapped_column(Boolean, default=False)
+    recalibration_items: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -155,6 +169,7 @@ class ImportBatch(Base):
     n_duplicates: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_rows: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
 
@@ -169,6 +184,7 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash"),
         Index("ix_items_queue", "project_id", "status", "id"),
+        Index("ix_items_stratum", "project_id", "stratum", "status", "id"),
         # Listing a project's items in id order (every page of the data browser).
         Index("ix_items_listing", "project_id", "id"),
         # Ids are never reused, so the contentless full-text index never matches a stale row.
@@ -187,6 +203,10 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(20), default="open")
     n_assigned: Mapped[int] = mapped_column(Integer, default=0)
     n_done: Mapped[int] = mapped_column(Integer, default=0)
+    target: Mapped[int | None] = mapped_column(Integer)
+    """Answers the item needs when adaptive overlap asked for more (NULL: the project's start)."""
+    stratum: Mapped[str | None] = mapped_column(String(500))
+    """The value of the project's ``stratify_by`` metadata field, for the stratified queue."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -227,6 +247,8 @@ class Annotation(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     skip_reason: Mapped[str | None] = mapped_column(Text)
     lead_time: Mapped[float | None] = mapped_column(Float)
+    review_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Whether the project's review policy puts this answer in the review queue."""
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", ondelete="SET NULL")
     )
@@ -320,6 +342,118 @@ class Notification(Base):
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
+
+
+class Qualification(Base):
+    """An annotator's qualification (before real items) or recalibration (after a guidelines
+    version that requires it) on a project: gold items answered with feedback, then passed or
+    failed against the project's threshold."""
+
+    __tablename__ = "qualifications"
+    __table_args__ = (Index("ix_qualifications_user", "project_id", "user_id", "kind", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # qualification | recalibration
+    schema_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schema_versions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")  # passed | failed
+    n_required: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[float] = mapped_column(Float)
+    n_answered: Mapped[int] = mapped_column(Integer, default=0)
+    n_correct: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
+class PracticeAnswer(Base):
+    """An answer given in practice, qualification or recalibration: scored against the gold
+    answer and shown back to the annotator; never an annotation of the item."""
+
+    __tablename__ = "practice_answers"
+    __table_args__ = (Index("ix_practice_answers_user", "project_id", "user_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    qualification_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qualifications.id", ondelete="CASCADE")
+    )
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    correct: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Adjudication(Base):
+    """An item whose answers disagree too much, decided by an adjudicator: the final result is
+    the item's ground truth, with where it came from."""
+
+    __tablename__ = "adjudications"
+    __table_args__ = (
+        UniqueConstraint("item_id"),
+        Index("ix_adjudications_queue", "project_id", "status", "agreement", "item_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    agreement: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class Thread(Base):
+    """A question or a flag an annotator raised on an item (or the project), with its answers."""
+
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_project", "project_id", "status", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # question | flag
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | resolved
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class ThreadMessage(Base):
+    __tablename__ = "thread_messages"
+    __table_args__ = (Index("ix_thread_messages_thread", "thread_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GuidelineExample(Base):
+    """An example or counter-example attached to the guidelines: an item with its (right or
+    wrong) answer and a note, added from the disagreement report, a question or by hand."""
+
+    __tablename__ = "guideline_examples"
+    __table_args__ = (Index("ix_guideline_examples_project", "project_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))  # example | counter_example
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    section: Mapped[str] = mapped_column(String(300), default="")
+    source: Mapped[str] = mapped_column(String(40), default="manual")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class QualityRun(Base):

@@ -3,7 +3,8 @@
 An export row is an item with its annotations: {"id", "data", "meta", "media", "status",
 "batch_id", "created_at", "annotations": [{"id", "annotator", "result", "lead_time",
 "created_at", "schema_version", "version", "parent_id", "skipped", "skip_reason"}],
-"consensus": {control: {"label", "confidence", "n_labels", "method"}}}.
+"consensus": {control: {"label", "confidence", "n_labels", "method"}},
+"ground_truth": {"result", "provenance"} or None (an adjudicated item's decided result)}.
 Formats register by name, so more (COCO, YOLO, CoNLL, ...) plug in beside these.
 """
 
@@ -78,10 +79,12 @@ def export_csv(
     meta_keys: list[str],
     controls: list[str],
     consensus_controls: Sequence[str] = (),
+    ground_truth_controls: Sequence[str] = (),
     **_options: Any,
 ) -> Iterator[bytes]:
     """One line per (item, annotation); an item without annotations gets one line. Each line
-    carries the item's consensus label and confidence for ``consensus_controls``.
+    carries the item's consensus label and confidence for ``consensus_controls`` and, with
+    ``ground_truth_controls``, the adjudicated result per control and its provenance (JSON).
 
     Columns are fixed up front (the stream cannot go back); data keys not in ``data_keys`` are
     gathered, as JSON, in a ``data._other`` column so that nothing is silently dropped."""
@@ -93,6 +96,8 @@ def export_csv(
         + ["annotation_id", "annotator", "created_at", "lead_time", "skipped"]
         + [f"result.{c}" for c in controls]
         + [f"consensus.{c}{part}" for c in consensus_controls for part in ("", ".confidence")]
+        + [f"ground_truth.{c}" for c in ground_truth_controls]
+        + (["ground_truth.provenance"] if ground_truth_controls else [])
     )
     known = set(data_keys)
 
@@ -116,6 +121,11 @@ def export_csv(
                 for c in consensus_controls
                 for part in ("label", "confidence")
             ]
+            if ground_truth_controls:
+                truth = row.get("ground_truth") or {}
+                decided = truth.get("result") or {}
+                tail += [_cell(decided.get(c)) for c in ground_truth_controls]
+                tail.append(_cell(truth.get("provenance")))
             for a in row.get("annotations") or [None]:
                 if a is None:
                     writer.writerow(base + ["", "", "", "", ""] + [""] * len(controls) + tail)

@@ -231,6 +231,16 @@ class Client:
             self._json("POST", f"/projects/{self._pid(project)}/imports", files=files)
         )
 
+    def set_batch_priority(self, project: ProjectRef, batch_id: int, priority: int) -> ImportOut:
+        """Items of higher-priority import batches are given out first."""
+        return ImportOut.model_validate(
+            self._json(
+                "PATCH",
+                f"/projects/{self._pid(project)}/imports/{batch_id}",
+                json={"priority": priority},
+            )
+        )
+
     # -- gold items -------------------------------------------------------------------------
     def set_gold(self, project: ProjectRef, item_id: int, result: Mapping[str, Any]) -> None:
         """Make an item gold with this known answer (or change its answer)."""

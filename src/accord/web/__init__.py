@@ -11,8 +11,14 @@ STATIC = Path(__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
+    from accord.web.pages import adjudicate as adjudication_page
     from accord.web.pages import browse, data, home, label, login, quality, review, settings
+    from accord.web.pages import training as training_page
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (login, home, label, browse, data, review, quality, settings):
+    for module in (login, home, label, browse, data, review, adjudication_page, quality, settings):
         app.include_router(module.router)
+    from accord.web.pages import feedback
+
+    app.include_router(feedback.router)
+    app.include_router(training_page.router)

@@ -19,7 +19,7 @@ from accord.api.deps import (
     SessionDep,
     StorageDep,
 )
-from accord.api.payloads import ImportOut, ItemsIn, JobOut, PredictionsIn
+from accord.api.payloads import BatchPriorityIn, ImportOut, ItemsIn, JobOut, PredictionsIn
 from accord.core import exports, imports, items, media, predictions, projects, users
 from accord.core.policies import ProjectPolicy, authorize, require_admin
 from accord.db.models import ImportBatch, Job
@@ -116,6 +116,17 @@ def list_imports(project_id: int, session: SessionDep, user: CurrentUser) -> lis
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.manage(project))
     return [ImportOut.model_validate(b) for b in imports.list_batches(session, project)]
+
+
+@router.patch("/imports/{batch_id}", response_model=ImportOut)
+def set_import_priority(
+    project_id: int, batch_id: int, body: BatchPriorityIn, session: SessionDep, user: CurrentUser
+) -> ImportOut:
+    """Set a batch's priority: its items are given out before those of lower batches."""
+    project = projects.get_project(session, project_id)
+    authorize(session, user, ProjectPolicy.manage(project))
+    batch = imports.set_priority(session, project, batch_id, body.priority, actor_id=user.id)
+    return ImportOut.model_validate(batch)
 
 
 @router.post("/predictions", status_code=201)

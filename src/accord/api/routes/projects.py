@@ -18,7 +18,7 @@ from accord.api.payloads import (
     SchemaVersionOut,
     UserOut,
 )
-from accord.core import projects, users
+from accord.core import overlap, projects, users
 from accord.core.policies import ProjectPolicy, authorize, can, require_admin, role_in
 from accord.schema import parse_schema
 
@@ -42,6 +42,7 @@ def list_projects(session: SessionDep, user: CurrentUser) -> list[ProjectOut]:
 @router.post("", response_model=ProjectOut, status_code=201)
 def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> ProjectOut:
     require_admin(user)
+    settings = {k: getattr(body, k) for k in projects.SETTINGS if k not in ("name", "description")}
     project = projects.create_project(
         session,
         user,
@@ -49,14 +50,7 @@ def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> P
         body.schema_,
         guidelines=body.guidelines,
         description=body.description,
-        overlap=body.overlap,
-        lease_seconds=body.lease_seconds,
-        strategy=body.strategy,
-        quality_method=body.quality_method,
-        quality_refresh_every=body.quality_refresh_every,
-        gold_rate=body.gold_rate,
-        gold_min_answers=body.gold_min_answers,
-        gold_pause_below=body.gold_pause_below,
+        **settings,
     )
     return ProjectOut.model_validate(project).model_copy(update={"role": "manager"})
 
@@ -65,11 +59,11 @@ def create_project(body: ProjectIn, session: SessionDep, user: CurrentUser) -> P
 def get_project(project_id: int, session: SessionDep, user: CurrentUser) -> ProjectOut:
     project = projects.get_project(session, project_id)
     role = authorize(session, user, ProjectPolicy.view(project))
-    counts = projects.project_counts(
-        session, project, with_gold=can(session, user, ProjectPolicy.review(project))
-    )
+    reviewer = can(session, user, ProjectPolicy.review(project))
+    counts = projects.project_counts(session, project, with_gold=reviewer)
+    saved = overlap.labels_saved(session, project) if project.adaptive_overlap else None
     return ProjectOut.model_validate(project).model_copy(
-        update={"role": role.name, "counts": counts}
+        update={"role": role.name, "counts": counts, "labels_saved": saved}
     )
 
 
@@ -103,6 +97,8 @@ def publish_schema(
         guidelines=body.guidelines,
         change_note=body.change_note,
         actor_id=user.id,
+        requires_recalibration=body.requires_recalibration,
+        recalibration_items=body.recalibration_items,
     )
     return SchemaVersionOut.model_validate(version)
 

@@ -62,7 +62,7 @@ def next_to_review(
                 author=r.author,
                 verdicts=[ReviewOut.model_validate(v) for v in r.verdicts],
             )
-            for r in reviews.item_annotations(session, item)
+            for r in reviews.item_annotations(session, item, waiting_only=queue == "unreviewed")
         ],
         remaining=remaining,
         suspects=[SuspectOut.model_validate(s) for s in suspects.suspects_of_item(session, item)],

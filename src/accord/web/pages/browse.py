@@ -1,4 +1,6 @@
-"""The data browser: filtered, keyset-paginated items, and one item with all its annotations."""
+"""The data browser: filtered, keyset-paginated items, and one item with all its annotations
+and, for a gold item, its known answer (managers set and remove it through the REST API:
+static/components/gold-item.js)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import exports, items, predictions, projects, quality_overview, users
+from accord.core import exports, gold, items, predictions, projects, quality_overview, users
 from accord.core.policies import ProjectPolicy, authorize, can
 from accord.db.models import Item
 from accord.errors import InvalidInput, NotFound
@@ -96,6 +98,7 @@ def browse(
         can_manage=can(session, user, ProjectPolicy.manage(project)),
         rows=[{"item": i, "preview": _preview(i.data)} for i in rows],
         filters=filters,
+        statuses=items.STATUSES,
         query={k: v for k, v in filters.items() if v != ""},
         errors=errors,
         next_after=rows[-1].id if rows and has_next else None,
@@ -111,6 +114,7 @@ def item_detail(
     authorize(session, user, ProjectPolicy.view_all_annotations(project))
     item = items.get_item(session, project, item_id)
     found = exports.annotations_by_item(session, [item.id], include_skipped=True)
+    known = gold.item_gold(session, item)
     return page(
         request,
         "item.html",
@@ -121,4 +125,6 @@ def item_detail(
         annotations=found.get(item.id, []),
         predictions=predictions.item_predictions(session, project, item.id),
         quality=quality_overview.item_quality(session, project, item),
+        gold=known,
+        gold_scores=gold.item_scores(session, item) if known is not None else {},
     )

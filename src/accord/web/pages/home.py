@@ -1,4 +1,5 @@
-"""The projects list and a project's overview."""
+"""The projects list and a project's overview (for managers with the project's unread
+notifications, marked as read through the REST API: static/components/notifications.js)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import progress, projects
+from accord.core import gold, overlap, progress, projects
 from accord.core.policies import ProjectPolicy, authorize, can, role_in
 from accord.web.auth import PageUser
 from accord.web.render import page
@@ -38,6 +39,7 @@ def overview(
     role = authorize(session, user, ProjectPolicy.view(project))
     manager = can(session, user, ProjectPolicy.manage(project))
     reviewer = can(session, user, ProjectPolicy.review(project))
+    adaptive = project.adaptive_overlap and reviewer
     return page(
         request,
         "project.html",
@@ -50,4 +52,8 @@ def overview(
         mine=progress.own_submissions(session, project, user.id),
         workers=progress.active_workers(session, project) if manager else [],
         schema=projects.current_schema(session, project),
+        notifications=gold.notifications(session, project, unread_only=True) if manager else [],
+        pause=gold.member_pause(session, project, user.id),
+        overlap_start=overlap.start(project),
+        labels_saved=overlap.labels_saved(session, project) if adaptive else None,
     )

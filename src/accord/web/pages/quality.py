@@ -1,6 +1,7 @@
 """The quality page: per single-choice control, the newest quality run's agreement, annotators
 and suspected errors; managers start a new run from it (static/components/quality-recompute.js
-through the REST API)."""
+through the REST API). Above them, every annotator's accuracy on the gold items and their pauses,
+which managers lift from here (static/components/gold-accuracy.js)."""
 
 from __future__ import annotations
 
@@ -36,4 +37,5 @@ def quality_page(
         n_open=suspects.count_open(session, project),
         methods=sorted(METHODS),
         active_job=quality_overview.active_quality_job(session, project) if manager else None,
+        gold=quality_overview.gold_overview(session, project),
     )

@@ -5,16 +5,28 @@ import { api } from "./app.js";
 function fieldValues(form) {
   const body = {};
   for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
+    if (input.disabled) continue; // as a plain form would: a switched-off setting is not sent
     if (input.type === "checkbox") body[input.name] = input.checked;
-    else if (input.dataset.type === "int") body[input.name] = input.value === "" ? null : Number(input.value);
+    else if (input.dataset.type === "int" || input.dataset.type === "float") {
+      body[input.name] = input.value === "" ? null : Number(input.value);
+    }
     else body[input.name] = input.value;
   }
   return body;
 }
 
+function describedBy(input, ids) {
+  if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+  else input.removeAttribute("aria-describedby");
+}
+
 function clearErrors(form) {
   for (const node of form.querySelectorAll(".inline-error")) node.remove();
-  for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+  for (const node of form.querySelectorAll("[aria-invalid]")) {
+    node.removeAttribute("aria-invalid");
+    const ids = (node.getAttribute("aria-describedby") || "").split(" ");
+    describedBy(node, ids.filter((id) => id && id !== `${node.id}-error`));
+  }
 }
 
 function showErrors(form, error) {
@@ -28,8 +40,11 @@ function showErrors(form, error) {
     note.className = "field-error inline-error";
     note.id = `${input.id}-error`;
     note.textContent = problem.msg || problem.message || error.message;
-    input.setAttribute("aria-describedby", note.id);
-    input.after(note);
+    const ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    describedBy(input, [...ids, note.id]);
+    // a checkbox sits inside its label: the message goes after the label, not inside it
+    const anchor = input.type === "checkbox" ? input.closest("label") || input : input;
+    anchor.after(note);
     placed = true;
   }
   if (problems.some((p) => p.loc !== undefined)) showSchemaErrors(problems);
@@ -67,6 +82,25 @@ for (const form of document.querySelectorAll("form.api-form")) {
     event.preventDefault();
     submit(form);
   });
+}
+
+// Settings that only apply while a checkbox is on are disabled (and not sent) while it is off.
+for (const input of document.querySelectorAll("[data-enabled-by]")) {
+  const toggle = document.getElementById(input.dataset.enabledBy);
+  const sync = () => { input.disabled = !toggle.checked; };
+  toggle.addEventListener("change", sync);
+  sync();
+}
+
+// Fractions are also shown as percentages, as they are typed.
+for (const output of document.querySelectorAll("output[data-percent-of]")) {
+  const input = document.getElementById(output.dataset.percentOf);
+  const show = () => {
+    const value = input.value === "" ? NaN : Number(input.value);
+    output.textContent = Number.isFinite(value) ? `= ${Number((value * 100).toFixed(2))}%` : "";
+  };
+  input.addEventListener("input", show);
+  show();
 }
 
 // -- schema editor ---------------------------------------------------------------------------

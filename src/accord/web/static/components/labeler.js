@@ -14,6 +14,12 @@ const SIMPLE_TAGS = {
   text: "accord-free-text", ranking: "accord-ranking", pairwise: "accord-pairwise",
 };
 
+// The queue refuses an annotator paused by the project's quality rule with this detail (403).
+const PAUSED = "you are paused on this project: ";
+const PAUSED_END = "; a manager can let you continue";
+// ... and one who must pass a qualification or recalibration first (core/training.py).
+const TRAINING = /^(qualification|recalibration) needed: /;
+
 const SHORTCUTS = [
   ["Ctrl+Enter", "submit and go to the next item"],
   ["Ctrl+Shift+S", "skip this item (asks for a reason)"],
@@ -89,6 +95,7 @@ class Labeler extends HTMLElement {
     this.setBusy(true);
     try {
       const lease = await api("POST", `/projects/${this.projectId}/next`);
+      this.paused = false;
       if (!lease) {
         this.showDone();
         return;
@@ -98,13 +105,53 @@ class Labeler extends HTMLElement {
         this.notice(`A reviewer sent your answer back: ${lease.rework.reason || "no reason given"}`, "error");
       }
     } catch (error) {
-      this.notice(error.message, "error");
+      if (error.status === 403 && TRAINING.test(error.message)) await this.showTraining();
+      else if (error.status === 403 && error.message.startsWith(PAUSED)) this.showPaused(error.message);
+      else this.notice(error.message, "error");
     } finally {
       this.setBusy(false);
     }
   }
 
+  // Paused: say why, and ask the queue again only when the annotator says so.
+  showPaused(detail) {
+    this.item = null;
+    this.paused = true;
+    delete this.dataset.itemId;
+    let reason = detail.slice(PAUSED.length);
+    if (reason.endsWith(PAUSED_END)) reason = reason.slice(0, -PAUSED_END.length);
+    reason = reason.trim() || "no reason was given";
+    const retry = element("button", { type: "button", class: "primary" }, "Check again");
+    retry.addEventListener("click", () => {
+      retry.disabled = true;
+      this.next().finally(() => { retry.disabled = false; });
+    });
+    this.noticeBox = null;
+    this.replaceChildren(element("section", { class: "card paused-card", role: "alert" },
+      element("h2", { text: "You are paused on this project" }),
+      element("p", {}, "Reason: ", element("strong", { class: "pause-reason", text: reason })),
+      element("p", { text: "No more items are given to you until a manager of the project lets you continue." }),
+      element("p", { class: "paused-actions" }, retry, " ",
+        element("a", { href: `/projects/${this.projectId}`, text: "Back to the project" }))));
+    retry.focus({ preventScroll: true });
+  }
+
+  // A qualification or recalibration first: the gate, its items with feedback, the result
+  // (trainer.js); real items come once it is passed.
+  async showTraining() {
+    this.item = null;
+    this.paused = true;
+    this.widgets.clear();
+    delete this.dataset.itemId;
+    this.noticeBox = null;
+    await import("./trainer.js");
+    const trainer = element("accord-trainer", { "project-id": String(this.projectId), mode: "gate" });
+    trainer.addEventListener("accord-qualified", () => this.next(), { once: true });
+    this.replaceChildren(trainer);
+  }
+
   async previous() {
+    if (this.paused) return;
     const last = this.submitted[this.submitted.length - 1];
     if (!last) {
       this.notice("Nothing submitted yet in this visit.", "info");
