@@ -1,5 +1,5 @@
-"""Every page renders for a manager, starts with a working skip link (the labeling page puts the
-focus on the item's first control instead), and leaves a screenshot in test-artifacts/."""
+"""Every page renders for a manager, starts with a working skip link (the labeling and practice
+pages put the focus on the work instead), and leaves a screenshot in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ def test_every_page_renders_and_starts_with_a_skip_link(
         "review": (f"/projects/{project.id}/review", project.name),
         "review-suspected": (f"/projects/{project.id}/review?queue=suspected", project.name),
         "quality": (f"/projects/{project.id}/quality", project.name),
+        "adjudicate": (f"/projects/{project.id}/adjudicate", project.name),
+        "questions": (f"/projects/{project.id}/questions", project.name),
+        "performance": (f"/projects/{project.id}/performance", project.name),
+        "practice": (f"/projects/{project.id}/practice", project.name),
         "import": (f"/projects/{project.id}/import", project.name),
         "export": (f"/projects/{project.id}/export", project.name),
         "settings": (f"/projects/{project.id}/settings", project.name),
@@ -53,9 +57,10 @@ def test_every_page_renders_and_starts_with_a_skip_link(
         assert response is not None and response.status == 200, name
         assert heading in page.locator("h1").first.inner_text(), name
         page.wait_for_load_state("networkidle")
-        if name == "label":
-            # Keyboard first: the labeler puts the focus on the item's first control.
-            assert page.evaluate("!!document.activeElement.closest('accord-labeler')"), name
+        if name in ("label", "practice"):
+            # Keyboard first: the labeler (and the trainer) put the focus on the work itself.
+            widget = "accord-labeler" if name == "label" else "accord-trainer"
+            assert page.evaluate(f"!!document.activeElement.closest('{widget}')"), name
             page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
             continue
         page.keyboard.press("Tab")
