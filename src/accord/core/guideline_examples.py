@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.core import audit
@@ -243,20 +243,6 @@ def list_examples(
     for v in views:
         order.setdefault(v.example.section, len(order))
     return sorted(views, key=lambda v: (order[v.example.section], v.example.id))
-
-
-def is_published(session: Session, project: Project, item_id: int) -> bool:
-    """Whether the item is shown as a guideline example of the project (and is not gold)."""
-    found = session.scalar(
-        select(GuidelineExample.id)
-        .where(
-            GuidelineExample.project_id == project.id,
-            GuidelineExample.item_id == item_id,
-            ~exists().where(GoldAnswer.item_id == item_id),
-        )
-        .limit(1)
-    )
-    return found is not None
 
 
 def view_of(session: Session, example: GuidelineExample) -> ExampleView:
