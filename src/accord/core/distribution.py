@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from accord.db.models import Annotation, Item, Project, utcnow
+from accord.core.progress import own_submissions
+from accord.db.models import Item, Project, utcnow
 from accord.errors import InvalidInput, QuotaReached
 
 MAX_STRATUM = 500
@@ -55,28 +56,13 @@ def restratify(session: Session, project: Project) -> int:
         after = rows[-1][0]
 
 
-def answers_today(session: Session, project: Project, user_id: int) -> int:
-    """First versions the annotator submitted on the project since 00:00 UTC (skips excluded)."""
-    now = utcnow()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    found = session.scalar(
-        select(func.count()).where(
-            Annotation.project_id == project.id,
-            Annotation.user_id == user_id,
-            Annotation.version == 1,
-            Annotation.skipped.is_(False),
-            Annotation.created_at >= midnight,
-        )
-    )
-    return int(found or 0)
-
-
 def check_quota(session: Session, project: Project, user_id: int) -> None:
     """Refuse new work once the annotator gave today's quota (work already leased or sent back
     by a reviewer is still served)."""
     if project.daily_quota <= 0:
         return
-    given = answers_today(session, project, user_id)
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    given = own_submissions(session, project, user_id, since=midnight)
     if given >= project.daily_quota:
         resets = (utcnow() + timedelta(days=1)).strftime("%Y-%m-%d 00:00 UTC")
         raise QuotaReached(

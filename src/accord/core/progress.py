@@ -44,16 +44,19 @@ class Worker:
     last_seen: datetime | None
 
 
-def own_submissions(session: Session, project: Project, user_id: int) -> int:
-    found = session.scalar(
-        select(func.count()).where(
-            Annotation.project_id == project.id,
-            Annotation.user_id == user_id,
-            Annotation.version == 1,
-            Annotation.skipped.is_(False),
-        )
+def own_submissions(
+    session: Session, project: Project, user_id: int, *, since: datetime | None = None
+) -> int:
+    """First versions the annotator submitted on the project (skips excluded), all or since."""
+    query = select(func.count()).where(
+        Annotation.project_id == project.id,
+        Annotation.user_id == user_id,
+        Annotation.version == 1,
+        Annotation.skipped.is_(False),
     )
-    return int(found or 0)
+    if since is not None:
+        query = query.where(Annotation.created_at >= since)
+    return int(session.scalar(query) or 0)
 
 
 def active_workers(session: Session, project: Project, *, minutes: int = 30) -> list[Worker]:
