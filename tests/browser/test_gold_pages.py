@@ -54,6 +54,23 @@ def shown_json(locator: Any) -> Any:
     return json.loads(locator.inner_text())
 
 
+def open_labeling(page: Any, base: str, annotator: Actor, project_id: int) -> list[Any]:
+    """Log in as the annotator and open the labeling page; the returned list collects every
+    response to the page's requests for the next item."""
+    responses: list[Any] = []
+    page.on(
+        "response",
+        lambda r: (
+            responses.append(r)
+            if r.request.method == "POST" and r.url.endswith(f"/projects/{project_id}/next")
+            else None
+        ),
+    )
+    log_in(page, base, annotator)
+    page.goto(f"{base}/projects/{project_id}/label")
+    return responses
+
+
 def test_a_manager_makes_items_gold_from_annotations_and_filters_them(
     page: Any, live_server: str, db: Database, factory: Factory, admin: Actor
 ) -> None:
@@ -287,17 +304,7 @@ def test_a_paused_annotator_sees_why_and_a_manager_resumes_them(
         path = f"/projects/{project.id}/members/{actor.user.username}"
         call(live_server, admin, "PUT", path, {"role": role})
 
-    responses: list[Any] = []
-    page.on(
-        "response",
-        lambda r: (
-            responses.append(r)
-            if r.request.method == "POST" and r.url.endswith(f"/projects/{project.id}/next")
-            else None
-        ),
-    )
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    responses = open_labeling(page, live_server, annotator, project.id)
     labeler = page.locator("accord-labeler")
     wrong_gold: list[int] = []
     ordinary = 0
@@ -445,17 +452,7 @@ def test_annotators_never_see_anything_of_the_gold_items(
     path = f"/projects/{project.id}/members/{annotator.user.username}"
     call(live_server, admin, "PUT", path, {"role": "annotator"})
 
-    responses: list[Any] = []
-    page.on(
-        "response",
-        lambda r: (
-            responses.append(r)
-            if r.request.method == "POST" and r.url.endswith(f"/projects/{project.id}/next")
-            else None
-        ),
-    )
-    log_in(page, live_server, annotator)
-    page.goto(f"{live_server}/projects/{project.id}/label")
+    responses = open_labeling(page, live_server, annotator, project.id)
     labeler = page.locator("accord-labeler")
     served: list[int] = []
     previous: int | None = None
