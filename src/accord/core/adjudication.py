@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from accord.core import audit
 from accord.core.gold import compare
 from accord.core.items import get_item, item_context
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Adjudication, Annotation, Item, Project, User, utcnow
 from accord.errors import InvalidInput, NotFound
 from accord.schema import LabelingSchema, validate_result

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from accord.core import audit, gold, overlap, reviews
 from accord.core.assignment import claim_for_skip, claim_for_submission
 from accord.core.items import get_item, item_context
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Item, Project, User
 from accord.errors import Forbidden, InvalidInput, NotFound
 from accord.schema import labels_of, validate_result

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from accord.core import adjudication, quality
 from accord.core.items import ItemFilter, filtered
-from accord.core.projects import current_schema
+from accord.core.schemas import current_schema
 from accord.db.models import Annotation, Item, Project, SchemaVersion, User
 
 CHUNK = 1000

@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 from accord.core import audit, search_index
 from accord.core.distribution import stratum_of
 from accord.core.items import context_of
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.engine import Database
 from accord.db.models import GoldAnswer, ImportBatch, Item, Project, User, utcnow
 from accord.errors import AccordError, ImportRowError, InvalidInput, InvalidResult, NotFound

@@ -16,6 +16,7 @@ from collections import defaultdict
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
+from accord.core.quality import categorical_controls
 from accord.db.models import AnnotationLabel, Item, Project
 from accord.errors import InvalidInput
 from accord.quality import AdaptiveOverlap
@@ -41,14 +42,8 @@ def policy(project: Project) -> AdaptiveOverlap:
     )
 
 
-def _single_choice_controls(session: Session, project: Project) -> list[str]:
-    from accord.core.quality import categorical_controls  # quality imports the project module
-
-    return categorical_controls(session, project)
-
-
 def check_settings(session: Session, project: Project) -> None:
-    if project.adaptive_overlap and not _single_choice_controls(session, project):
+    if project.adaptive_overlap and not categorical_controls(session, project):
         message = "adaptive overlap needs a single-choice control to judge agreement on"
         raise InvalidInput(
             message, [{"field": "adaptive_overlap", "rule": "needs_single_choice", "msg": message}]
@@ -89,7 +84,7 @@ def settle(session: Session, project: Project, done: dict[int, int]) -> None:
             .values(status="done")
             .execution_options(synchronize_session=False)
         )
-    from accord.core.adjudication import check_items  # it reads the schema through projects
+    from accord.core.adjudication import check_items  # adjudication -> gold -> overlap
 
     check_items(session, project, finished)
 
@@ -99,7 +94,7 @@ def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
 
 
 def _labels(session: Session, project: Project, item_ids: list[int]) -> dict[int, list[str]]:
-    controls = _single_choice_controls(session, project)
+    controls = categorical_controls(session, project)
     found: dict[int, list[str]] = defaultdict(list)
     if not controls:
         return found

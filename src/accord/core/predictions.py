@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from accord.core import audit
 from accord.core.items import get_item, item_context
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Item, Prediction, Project
 from accord.errors import InvalidInput, InvalidResult
 from accord.schema import validate_result

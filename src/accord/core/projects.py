@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.core import audit, distribution
+from accord.core import adjudication, audit, distribution
+from accord.core import overlap as overlap_rules  # `overlap` is also a setting's name here
 from accord.core.consensus_methods import METHODS as QUALITY_METHODS
 from accord.core.policies import Role
+from accord.core.schemas import current_schema as current_schema  # re-exported
 from accord.core.strategies import STRATEGIES
 from accord.db.models import Item, Membership, Project, SchemaVersion, User
 from accord.errors import Conflict, InvalidInput, NotFound
@@ -200,9 +202,7 @@ def create_project(
     )
     _add_schema_version(session, project, parsed, guidelines, "initial version", creator.id)
     if adaptive_overlap:
-        from accord.core.overlap import check_settings  # it reads the schema through here
-
-        check_settings(session, project)
+        overlap_rules.check_settings(session, project)
     distribution.check_settings(project)
     return project
 
@@ -226,14 +226,10 @@ def update_project(
         if "stratify_by" in changes:
             distribution.restratify(session, project)
     if "adjudication_below" in changes:
-        from accord.core.adjudication import recheck_project  # it reads the schema through here
-
-        recheck_project(session, project)
+        adjudication.recheck_project(session, project)
     if any(key in changes for key in QUEUE_SETTINGS):
-        from accord.core.overlap import check_settings, restatus  # they read the schema here
-
-        check_settings(session, project)
-        restatus(session, project)
+        overlap_rules.check_settings(session, project)
+        overlap_rules.restatus(session, project)
     audit.record(
         session,
         actor_id=actor_id,
@@ -245,14 +241,6 @@ def update_project(
         after=changes,
     )
     return project
-
-
-def current_schema(session: Session, project: Project) -> SchemaVersion:
-    if project.schema_version_id is None:
-        raise NotFound(f"project {project.id} has no schema")
-    version = session.get(SchemaVersion, project.schema_version_id)
-    assert version is not None
-    return version
 
 
 def publish_schema(

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from accord.core import audit
 from accord.core.consensus_methods import METHODS
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Consensus, Project, utcnow
 from accord.errors import InvalidInput
 from accord.quality import agreement_intervals, annotator_agreement, label_agreement

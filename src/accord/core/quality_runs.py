@@ -17,8 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from accord.core import audit, quality, suspects
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.engine import Database
 from accord.db.models import (
     Annotation,

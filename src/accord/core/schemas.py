@@ -1,10 +1,15 @@
-"""Parsed schemas, kept by their canonical text: versions never change, parsing is not free."""
+"""A project's current schema version, and parsed schemas kept by their canonical text: versions
+never change, parsing is not free."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from accord.db.models import Project, SchemaVersion
+from accord.errors import NotFound
 from accord.schema import LabelingSchema, parse_schema
 
 _CACHE: dict[str, LabelingSchema] = {}
@@ -19,3 +24,12 @@ def parsed_schema(document: dict[str, Any]) -> LabelingSchema:
             _CACHE.clear()
         schema = _CACHE[key] = parse_schema(document)
     return schema
+
+
+def current_schema(session: Session, project: Project) -> SchemaVersion:
+    """The project's current schema version (with its guidelines)."""
+    if project.schema_version_id is None:
+        raise NotFound(f"project {project.id} has no schema")
+    version = session.get(SchemaVersion, project.schema_version_id)
+    assert version is not None
+    return version

@@ -35,8 +35,7 @@ from accord.core import audit
 from accord.core import gold as gold_ops
 from accord.core.guidelines import GuidelinesDiff, Section, diff_versions, section_for
 from accord.core.items import item_context
-from accord.core.projects import current_schema
-from accord.core.schemas import parsed_schema
+from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import (
     Annotation,
     Assignment,
