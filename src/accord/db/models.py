@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -116,6 +117,8 @@ class Project(Base):
     review_sample_rate: Mapped[float] = mapped_column(Float, default=0.1)
     review_new_until: Mapped[int] = mapped_column(Integer, default=20)
     adjudication_below: Mapped[float] = mapped_column(Float, default=0.0)
+    pii_policy: Mapped[str] = mapped_column(String(10), default="off")
+    """What an import does with personal data it finds: off, flag, mask or redact."""
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -187,6 +190,7 @@ class Item(Base):
         Index("ix_items_stratum", "project_id", "stratum", "status", "id"),
         # Listing a project's items in id order (every page of the data browser).
         Index("ix_items_listing", "project_id", "id"),
+        Index("ix_items_model_queue", "project_id", "status", "queue_score", "id"),
         # Ids are never reused, so the contentless full-text index never matches a stale row.
         {"sqlite_autoincrement": True},
     )
@@ -207,6 +211,10 @@ class Item(Base):
     """Answers the item needs when adaptive overlap asked for more (NULL: the project's start)."""
     stratum: Mapped[str | None] = mapped_column(String(500))
     """The value of the project's ``stratify_by`` metadata field, for the stratified queue."""
+    queue_score: Mapped[float | None] = mapped_column(Float)
+    """The model-driven queue's priority (higher first), set by the active-learning job."""
+    pii: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """Personal data found at import: ``{field, kind, start, end, action}`` per entity."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -247,6 +255,12 @@ class Annotation(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     skip_reason: Mapped[str | None] = mapped_column(Text)
     lead_time: Mapped[float | None] = mapped_column(Float)
+    prediction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("predictions.id", ondelete="SET NULL")
+    )
+    """The newest prediction of the item when the answer was submitted (the pre-label shown)."""
+    prelabel_accepted: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the answer equals that pre-label (None when there was none)."""
     review_required: Mapped[bool] = mapped_column(Boolean, default=True)
     """Whether the project's review policy puts this answer in the review queue."""
     schema_version_id: Mapped[int | None] = mapped_column(
@@ -547,7 +561,86 @@ class Prediction(Base):
     model_version: Mapped[str] = mapped_column(String(200), default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     score: Mapped[float | None] = mapped_column(Float)
+    backend_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_backends.id", ondelete="SET NULL")
+    )
+    probas: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Class probabilities of a classification (label -> probability), when the model has them."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ModelBackend(Base):
+    """A model configured in a project: a built-in kind (text classifier, pattern NER, nearest
+    neighbours) or an external server (HTTP, Label Studio ML backend). Its predictions become
+    pre-labels; it is retrained every ``retrain_every`` new human labels (0: on demand only)."""
+
+    __tablename__ = "model_backends"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    control: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What a fitted built-in model needs to predict again (e.g. its training labels' ids)."""
+    retrain_every: Mapped[int] = mapped_column(Integer, default=0)
+    labels_at_fit: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    fitted_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ItemVector(Base):
+    """An item's embedding under one embedder (float32 bytes), for similarity search,
+    nearest-neighbour labels and diversity sampling."""
+
+    __tablename__ = "item_vectors"
+    __table_args__ = (Index("ix_item_vectors_project", "project_id", "embedder", "item_id"),)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    embedder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LabelingFunction(Base):
+    """A weak-supervision rule of a project: a keyword list, a regular expression or a Python
+    function registered by a plugin, voting ``label`` on ``control`` (or abstaining)."""
+
+    __tablename__ = "labeling_functions"
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    control: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str | None] = mapped_column(String(500))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ItemDuplicate(Base):
+    """An item found to duplicate others: its group (the smallest item id in the group is the
+    kept representative), how it was found and its similarity to the representative."""
+
+    __tablename__ = "item_duplicates"
+    __table_args__ = (Index("ix_item_duplicates_group", "project_id", "group_id", "item_id"),)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(20))
+    similarity: Mapped[float] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):
