@@ -65,10 +65,19 @@ def test_sdk_background_import_and_errors(live_server: str, factory: Factory, tm
         started = client.start_import(project.id, source)
         assert started.status in ("queued", "running", "finished")
         job = client.wait(started.id, timeout=60, poll=0.05)
+        check_id = job.result["duplicates_job_id"]
         assert (job.status, job.result) == (
             "finished",
-            {"batch_id": job.result["batch_id"], "n_items": 500, "n_duplicates": 0},
+            {
+                "batch_id": job.result["batch_id"],
+                "n_items": 500,
+                "n_duplicates": 0,
+                "duplicates_job_id": check_id,
+            },
         )
+        check = client.wait(check_id, timeout=60, poll=0.05)
+        assert check.status == "finished"
+        assert check.result is not None and check.result["redundancy_rate"] == 0.0
         first = next(iter(client.items(project.id, page_size=1)))
         assert (first.data, first.meta) == ({"text": "line 0"}, {"source": "web"})
         bad = tmp_path / "bad.jsonl"

@@ -457,6 +457,219 @@ def quality(
         )
 
 
+models_app = typer.Typer(help="Models that pre-label items.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+@one_line_errors
+def models_list(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """List a project's models: id, name, kind, control, version, labels at fit, last error."""
+    from accord.core import model_backends
+
+    if url:
+        with _client(url, token) as client:
+            rows = client.models.list(project if not project.isdigit() else int(project))
+    else:
+        with _local().transaction(write=False) as session:
+            target = _project(session, project)
+            rows = [vars(r) for r in model_backends.list_backends(session, target)]
+    for r in rows:
+        error = f"  error: {r['error'].splitlines()[0]}" if r["error"] else ""
+        typer.echo(
+            f"{r['id']}\t{r['name']}\t{r['kind']}\t{r['control']}\tversion {r['version'] or '-'}"
+            f"\tlabels at fit {r['labels_at_fit']}{error}"
+        )
+
+
+@models_app.command("train")
+@one_line_errors
+def models_train(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    model: Annotated[int, typer.Argument(help="The model's id (see `accord models list`).")],
+    mode: Annotated[str, typer.Option(help="train, or predict for models that do not learn.")] = (
+        "train"
+    ),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Train a model on the human labels and pre-label every open item; waits until done."""
+    from accord.core import model_backends, model_training
+
+    if url:
+        with _client(url, token) as client:
+            ref = project if not project.isdigit() else int(project)
+            result = client.models.train(ref, model, mode=mode).result or {}
+    else:
+        db = _local()
+        with db.transaction(write=False) as session:
+            target = _project(session, project)
+            row = model_backends.get(session, target, model)
+            model_backends.check_mode(session, target, row, mode)
+            user = _acting_user(session, as_user)
+        result = model_training.run_model(db, model, mode=mode, actor_id=user.id)
+    typer.echo(
+        f"{result['model_name']}: version {result['version']}  examples {result['n_examples']}"
+        f"  pre-labels {result['n_predictions']} of {result['n_items']} open items"
+        f"  invalid {result['n_invalid']}"
+    )
+
+
+@app.command()
+@one_line_errors
+def embed(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    embedder: Annotated[
+        str, typer.Option(help="tfidf-svd (128 dimensions), tfidf-svd-<dim> or minilm.")
+    ] = "tfidf-svd",
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Compute every item's embedding now (for "more like this" and models that need vectors)."""
+    from accord.core import vectors
+
+    started = time.perf_counter()
+    if url:
+        with _client(url, token) as client:
+            ref = project if not project.isdigit() else int(project)
+            result = client.vectors.embed(ref, embedder)
+    else:
+        db = _local()
+        with db.transaction(write=False) as session:
+            target = _project(session, project)
+            user = _acting_user(session, as_user)
+        result = vectors.run_embedding(db, target.id, embedder, actor_id=user.id)
+    typer.echo(
+        f"embedded {result['n_items']} items with {result['embedder']}"
+        f" ({result['dim']} dimensions) in {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command("weak-supervision")
+@one_line_errors
+def weak_supervision(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    method: Annotated[
+        str, typer.Option(help="Label model: dawid_skene, majority or dawid_skene_votes.")
+    ] = "dawid_skene",
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Apply the active labeling functions, store the label model's labels as pre-labels and
+    print each function's coverage and accuracy."""
+    from accord.core import labeling_functions
+    from accord.db.models import Job
+    from accord.jobs import kinds  # noqa: F401  (registers the job kinds)
+    from accord.jobs.registry import JobContext, execute
+
+    if url:
+        with _client(url, token) as client:
+            ref = project if not project.isdigit() else int(project)
+            result = client.labeling_functions.run(ref, method)
+    else:
+        # Run as a recorded job: the page and the API read a run's report from its job.
+        db = _local()
+        with db.transaction() as session:
+            target = _project(session, project)
+            user = _acting_user(session, as_user)
+            labeling_functions.check_run(session, target, method)
+            job = Job(
+                kind=labeling_functions.JOB_KIND,
+                project_id=target.id,
+                created_by=user.id,
+                params={"method": method},
+            )
+            session.add(job)
+            session.flush()
+            job_id = job.id
+        execute(JobContext(db, get_settings(), lambda _done: None), job_id)
+        with db.transaction(write=False) as session:
+            done = session.get(Job, job_id)
+            assert done is not None
+        if done.status != "finished" or done.result is None:
+            raise CliError(f"the weak-supervision run failed: {done.error}")
+        result = done.result
+    typer.echo(
+        f"{result['method']}: {result['n_predictions']} probabilistic labels stored"
+        f" (model version {result['model_version']})"
+    )
+    for c in result["controls"]:
+        lm = c["label_model"]
+        typer.echo(
+            f"{c['control']}: coverage {_figure(c['coverage'])} ({c['n_covered']} of"
+            f" {c['n_items']} items)  accuracy on gold {_figure(lm['gold']['accuracy'])}"
+            f" ({lm['gold']['n']})  agreement with majority vote"
+            f" {_figure(lm['agreement_with_majority'])}"
+        )
+        for r in c["summary"]:
+            typer.echo(
+                f"  {r['name']:<24} coverage {_figure(r['coverage'])}  overlap"
+                f" {_figure(r['overlap'])}  conflict {_figure(r['conflict'])}  accuracy on gold"
+                f" {_figure(r['accuracy'])} ({r['n_gold']})"
+            )
+
+
+@app.command()
+@one_line_errors
+def duplicates(
+    project: Annotated[str, typer.Argument(help="Project id or name.")],
+    threshold: Annotated[
+        float, typer.Option(help="Near-duplicate texts: Jaccard of their word pairs, 0 to 1.")
+    ] = 0.8,
+    max_distance: Annotated[
+        int, typer.Option(help="Near-duplicate images: bits of 64 their pHashes may differ.")
+    ] = 10,
+    top: Annotated[int, typer.Option(help="How many of the largest groups to list.")] = 10,
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+    as_user: AsUserOpt = None,
+) -> None:
+    """Find the project's exact and near-duplicate items now; print the redundancy and the
+    largest groups (the first item of each is its representative)."""
+    from dataclasses import asdict
+
+    from accord.core import duplicates as found
+    from accord.core.media import storage_for
+
+    options = {"threshold": threshold, "max_distance": max_distance}
+    if url:
+        with _client(url, token) as client:
+            ref = project if not project.isdigit() else int(project)
+            report = client.duplicates.check(ref, **options)
+            groups = client.duplicates.group_page(ref, limit=top)["groups"] if top else []
+    else:
+        db = _local()
+        with db.transaction(write=False) as session:
+            target = _project(session, project)
+            user = _acting_user(session, as_user)
+        storage = storage_for(get_settings())
+        report = found.run_check(db, target.id, options, storage=storage, actor_id=user.id)
+        with db.transaction(write=False) as session:
+            listed = found.groups(session, target, limit=top) if top else []
+            groups = [asdict(g) for g in listed]
+    typer.echo(
+        f"items {report['n_items']}  groups {report['n_groups']}  redundant "
+        f"{report['n_redundant']}  redundancy {100 * report['redundancy_rate']:.2f}%"
+        f"  ({report['seconds']:.2f} s)"
+    )
+    for size, n in report["histogram"].items():
+        typer.echo(f"  groups of {size}: {n}")
+    for skipped, why in report["skipped"].items():
+        typer.echo(f"  {skipped}: {why}")
+    for g in groups:
+        typer.echo(f"group {g['group_id']} ({g['size']} items)")
+        for m in g["members"]:
+            how = "kept" if m["representative"] else f"{m['method']} {m['similarity']:.2f}"
+            typer.echo(f"  {m['item_id']}\t{m['status']}\t{how}\t{m['preview'][:80]}")
+
+
 def _figure(value: float | None) -> str:
     return "   n/a" if value is None else f"{value:6.3f}"
 

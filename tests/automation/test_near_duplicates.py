@@ -83,6 +83,12 @@ def test_shingles_are_word_kgrams_and_short_texts_are_one_shingle() -> None:
     assert both.tolist() == [0.5, 0.0, 0.0]
 
 
+def test_texts_without_words_give_empty_sets_and_no_pairs() -> None:
+    sets = shingle_sets([[], []], k=2)
+    assert sets.sizes.tolist() == [0, 0]
+    assert len(text_near_duplicate_pairs(["", "!!", "..."])) == 0
+
+
 @pytest.mark.parametrize("target", [0.0, 0.1, 0.25, 0.5, 0.8, 0.95, 1.0])
 def test_minhash_estimates_exact_jaccard_within_0_1(target: float) -> None:
     # Sets of 400 elements sharing `shared` of them: Jaccard = shared / (800 - shared).

@@ -51,6 +51,9 @@ def test_every_page_renders_and_starts_with_a_skip_link(
         "import": (f"/projects/{project.id}/import", project.name),
         "export": (f"/projects/{project.id}/export", project.name),
         "settings": (f"/projects/{project.id}/settings", project.name),
+        "models": (f"/projects/{project.id}/models", project.name),
+        "duplicates": (f"/projects/{project.id}/duplicates", project.name),
+        "weak-supervision": (f"/projects/{project.id}/weak-supervision", project.name),
     }
     for name, (path, heading) in pages.items():
         response = page.goto(f"{live_server}{path}")

@@ -181,7 +181,7 @@ def test_a_manager_makes_items_gold_from_annotations_and_filters_them(
     # The data browser: the gold filter lists exactly the gold items, marked as gold.
     page.goto(f"{live_server}/projects/{project.id}/items")
     options = page.locator("#f-status option").evaluate_all("os => os.map(o => o.value)")
-    assert options == ["", "open", "done", "gold"]
+    assert options == ["", "open", "done", "gold", "excluded"]
     rows = page.locator("table.grid tbody tr")
     marked = {
         int(r.get_attribute("data-item"))

@@ -82,6 +82,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for feedback in (threads, guideline_examples, performance):
         api.include_router(feedback.router)
     api.include_router(training.router)
+    from accord.api.routes import duplicates as duplicate_routes
+    from accord.api.routes import personal_data as personal_data_routes
+
+    api.include_router(duplicate_routes.router)
+    api.include_router(personal_data_routes.router)
+    from accord.api.routes import models as model_routes
+
+    api.include_router(model_routes.router)
+    from accord.api.routes import labeling_functions, vectors
+
+    api.include_router(vectors.router)
+    api.include_router(labeling_functions.router)
 
     @api.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

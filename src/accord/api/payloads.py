@@ -108,6 +108,9 @@ class ProjectIn(BaseModel):
     adjudication_below: float = Field(
         default=0.0, ge=0, le=1, description="items under this agreement go to adjudication"
     )
+    pii_policy: str = Field(
+        default="off", description="personal data at import: off, flag, mask or redact"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -135,6 +138,7 @@ class ProjectUpdate(BaseModel):
     review_sample_rate: float | None = Field(default=None, ge=0, le=1)
     review_new_until: int | None = Field(default=None, ge=0)
     adjudication_below: float | None = Field(default=None, ge=0, le=1)
+    pii_policy: str | None = Field(default=None, description="off, flag, mask or redact")
 
 
 class ProjectOut(Out):
@@ -161,6 +165,7 @@ class ProjectOut(Out):
     review_sample_rate: float
     review_new_until: int
     adjudication_below: float
+    pii_policy: str = "off"
     created_at: datetime
     role: str | None = None
     counts: dict[str, int] | None = None

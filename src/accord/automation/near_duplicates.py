@@ -155,6 +155,8 @@ def shingle_sets(token_lists: Sequence[Sequence[str]], k: int = 2) -> ShingleSet
         dtype=np.int64,
     )
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+    if len(flat) == 0:
+        return ShingleSets(np.zeros(len(lengths) + 1, dtype=np.int64), np.zeros(0, dtype=np.int64))
     ends = np.cumsum(lengths)
     starts = ends - lengths
     doc = np.repeat(np.arange(len(lengths)), lengths)

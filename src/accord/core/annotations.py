@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from accord.core import audit, gold, overlap, reviews
+from accord.core import audit, gold, overlap, prelabels, reviews
 from accord.core.assignment import claim_for_skip, claim_for_submission
 from accord.core.items import get_item, item_context
 from accord.core.schemas import current_schema, parsed_schema
@@ -75,6 +75,7 @@ def submit(
         schema_version_id=version_id,
     )
     reviews.apply_policy(session, project, annotation, rejected)
+    prelabels.mark(session, project, annotation)
     if rejected is not None:
         rejected.is_latest = False
     session.add(annotation)

@@ -212,6 +212,7 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
             update(Item)
             .where(
                 Item.id == item_id,
+                Item.status != "excluded",
                 or_(Item.status == "gold", Item.n_assigned < overlap.needed(project)),
             )
             .values(n_assigned=Item.n_assigned + 1)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from accord.core import audit, search_index
+from accord.core import audit, personal_data, search_index
 from accord.core.distribution import stratum_of
 from accord.core.items import context_of
 from accord.core.schemas import current_schema, parsed_schema
@@ -102,7 +102,7 @@ class _Ids:
 
 _INSERT_COLUMNS = (
     "id, project_id, batch_id, data, meta, media, media_info, content_hash, status, "
-    "n_assigned, n_done, stratum, created_at"
+    "n_assigned, n_done, stratum, created_at, pii"
 )
 
 
@@ -119,9 +119,17 @@ class _Row:
     text: str
     gold: tuple[dict[str, Any], ItemContext] | None
     stratum: str | None
+    pii: list[dict[str, Any]] | None = None
 
 
-def _prepare(chunk: list[ImportRecord], stratify_by: str | None) -> list[_Row]:
+def _prepare(
+    chunk: list[ImportRecord],
+    stratify_by: str | None,
+    scanner: personal_data.Scanner | None = None,
+) -> list[_Row]:
+    # Personal data is found and masked here, in the background thread, before hashing and
+    # indexing: the content hash and the search index see only the text that is stored.
+    chunk, found = personal_data.scan_records(chunk, scanner)
     return [
         _Row(
             r.row,
@@ -133,8 +141,9 @@ def _prepare(chunk: list[ImportRecord], stratify_by: str | None) -> list[_Row]:
             search_text(r.data),
             (r.gold, context_of(r.data, r.media_info)) if r.gold else None,
             stratum_of(r.meta, stratify_by),
+            pii,
         )
-        for r in chunk
+        for r, pii in zip(chunk, found, strict=True)
     ]
 
 
@@ -178,11 +187,12 @@ def _write_chunk(
             0,
             r.stratum,
             now,
+            dump_json(r.pii).decode() if r.pii else None,
         )
         for i, r in zip(item_ids, rows, strict=True)
     ]
     mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    marks = ", ".join([mark] * 13)
+    marks = ", ".join([mark] * 14)
     conn.exec_driver_sql(f"INSERT INTO items ({_INSERT_COLUMNS}) VALUES ({marks})", values)
     if gold:
         session.execute(insert(GoldAnswer), gold)
@@ -224,7 +234,11 @@ def import_records(
     with search_index.IndexWriter(session) as index:
         ids = _Ids(session, index)
         key = project.stratify_by
-        prepared = (_prepare(chunk, key) for chunk in iter_chunks(iter(records), chunk_size))
+        scanner = personal_data.scanner_for(project, schema)
+        tally = personal_data.Tally(project.pii_policy)
+        prepared = (
+            _prepare(chunk, key, scanner) for chunk in iter_chunks(iter(records), chunk_size)
+        )
         for rows in prefetch(prepared):
             known = dedup.existing([r.digest for r in rows])
             fresh: list[_Row] = []
@@ -238,6 +252,7 @@ def import_records(
             if fresh:
                 _write_chunk(session, batch, ids, index, fresh, schema)
                 report.n_items += len(fresh)
+                tally.add(r.pii for r in fresh)
             if progress is not None:
                 progress(report.n_items + report.n_duplicates)
         if report.n_items == 0 and report.n_duplicates == 0:
@@ -260,7 +275,18 @@ def import_records(
         n_items=report.n_items,
         n_duplicates=report.n_duplicates,
         source=source,
+        pii=tally.summary() if scanner is not None else None,
     )
+    if tally.changed:
+        audit.record(
+            session,
+            actor_id=user.id,
+            action="pii.redact",
+            entity="import_batch",
+            entity_id=batch.id,
+            project_id=project.id,
+            **tally.summary(),
+        )
     return report
 
 

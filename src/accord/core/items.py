@@ -24,7 +24,7 @@ from accord.db.models import (
 from accord.errors import InvalidInput, NotFound
 from accord.schema import ItemContext, MediaInfo
 
-STATUSES = ("open", "done", "gold")
+STATUSES = ("open", "done", "gold", "excluded")
 MAX_PAGE = 1000
 _MEDIA_KEYS = ("width", "height", "duration", "frame_count", "fps")
 
@@ -94,6 +94,8 @@ class ItemFilter:
     q: str | None = None
     suspected: bool = False
     """Only items with an open suspected label error."""
+    has_pii: bool = False
+    """Only items in which the import found personal data."""
 
     def check(self) -> None:
         if self.status is not None and self.status not in STATUSES:
@@ -137,6 +139,8 @@ def filtered(session: Session, project: Project, f: ItemFilter) -> Select[Item]:
         query = query.where(
             exists().where(SuspectedError.item_id == Item.id, SuspectedError.status == "open")
         )
+    if f.has_pii:
+        query = query.where(Item.pii.is_not(None))
     if f.q:
         query = query.where(search_index.matching(session, f.q))
     return query

@@ -23,15 +23,15 @@ class Progress:
 
 
 def project_progress(session: Session, project: Project) -> Progress:
-    """Items done (all overlap slots submitted) out of all ordinary items (gold items are not
-    work to finish), and the labels given so far on them; computed from the per-item counters,
-    without touching the annotations table."""
+    """Items done (all overlap slots submitted) out of all ordinary items (gold items and
+    excluded duplicates are not work to finish), and the labels given so far on them; computed
+    from the per-item counters, without touching the annotations table."""
     total, done, labels = session.execute(
         select(
             func.count(),
             func.count().filter(Item.status == "done"),
             func.coalesce(func.sum(Item.n_done), 0),
-        ).where(Item.project_id == project.id, Item.status != "gold")
+        ).where(Item.project_id == project.id, Item.status.not_in(("gold", "excluded")))
     ).one()
     return Progress(int(total), int(done), int(labels))
 

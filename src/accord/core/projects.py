@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from accord.core import adjudication, audit, distribution
 from accord.core import overlap as overlap_rules  # `overlap` is also a setting's name here
 from accord.core.consensus_methods import METHODS as QUALITY_METHODS
+from accord.core.personal_data import POLICIES as PII_POLICIES
 from accord.core.policies import Role
 from accord.core.schemas import current_schema as current_schema  # re-exported
 from accord.core.strategies import STRATEGIES
@@ -41,6 +42,7 @@ SETTINGS = (
     "review_sample_rate",
     "review_new_until",
     "adjudication_below",
+    "pii_policy",
 )
 REVIEW_POLICIES = ("none", "sample", "all", "new_annotators")
 QUEUE_SETTINGS = ("overlap", "adaptive_overlap", "adaptive_start", "adaptive_threshold")
@@ -115,6 +117,14 @@ def _check_settings(values: Mapping[str, Any]) -> None:
                 "field": "review_policy",
                 "rule": "choice",
                 "msg": f"review_policy must be one of {', '.join(REVIEW_POLICIES)}",
+            }
+        )
+    if "pii_policy" in values and values["pii_policy"] not in PII_POLICIES:
+        problems.append(
+            {
+                "field": "pii_policy",
+                "rule": "choice",
+                "msg": f"pii_policy must be one of {', '.join(PII_POLICIES)}",
             }
         )
     for field, low, high, msg in RANGES:

@@ -154,3 +154,7 @@ def get_strategy(name: str) -> QueueStrategy:
         return STRATEGIES[name]
     except KeyError:
         raise ValueError(f"unknown queue strategy {name!r}") from None
+
+
+# The model-driven strategies (least_confidence, margin, ...) register themselves on import.
+from accord.core import model_queue  # noqa: E402,F401

@@ -37,6 +37,7 @@ def import_upload(context: JobContext, job: Job) -> dict[str, Any]:
         "batch_id": report.batch_id,
         "n_items": report.n_items,
         "n_duplicates": report.n_duplicates,
+        "duplicates_job_id": duplicate_kinds.queue_check_after_import(context, job),
     }
 
 
@@ -55,3 +56,8 @@ def quality_run(context: JobContext, job: Job) -> dict[str, Any]:
         actor_id=job.created_by,
         progress=context.progress,
     )
+
+
+from accord.jobs import vector_kinds  # noqa: E402,F401,I001  (registers embed and weak_supervision)
+from accord.jobs import model_kinds  # noqa: E402,F401  (registers model_train)
+from accord.jobs import duplicate_kinds  # noqa: E402  (registers duplicates; queued after imports)

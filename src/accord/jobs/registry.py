@@ -16,14 +16,20 @@ from accord.errors import AccordError
 log = logging.getLogger(__name__)
 
 
+FollowUp = Callable[[str, dict[str, Any], int | None, int | None], int]
+"""Queue another job (kind, params, project id, user id) on the runner of the running one."""
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What a running job may use. ``progress`` takes the number of units done so far; it is
-    kept outside the database, because an import holds SQLite's write lock while it runs."""
+    kept outside the database, because an import holds SQLite's write lock while it runs.
+    ``follow_up`` queues another job on the same runner (None where jobs run inline)."""
 
     db: Database
     settings: Settings
     progress: Callable[[int], None]
+    follow_up: FollowUp | None = None
 
 
 JobFunction = Callable[[JobContext, Job], dict[str, Any]]

@@ -12,6 +12,7 @@ from accord.jobs import kinds as _kinds  # noqa: F401  (registers the job kinds)
 from accord.jobs.registry import KINDS, JobContext, execute
 
 JOB_TIMEOUT_SECONDS = 6 * 3600
+Id = int | None
 
 
 class JobRunner(Protocol):
@@ -40,7 +41,10 @@ class InProcessRunner:
         def report(n: int) -> None:
             self.done[job_id] = n
 
-        context = JobContext(self.db, self.settings, report)
+        def follow_up(kind: str, params: dict[str, Any], project: Id, user: Id) -> int:
+            return enqueue(self.db, self, kind, params, project_id=project, user_id=user)
+
+        context = JobContext(self.db, self.settings, report, follow_up)
         self.futures[job_id] = self.pool.submit(execute, context, job_id)
 
     def progress(self, job_id: int) -> int | None:
@@ -72,8 +76,15 @@ def run_rq_job(job_id: int) -> None:
     def report(n: int) -> None:
         redis.set(_progress_key(job_id), n, ex=JOB_TIMEOUT_SECONDS)
 
+    def follow_up(kind: str, params: dict[str, Any], project: Id, user: Id) -> int:
+        runner = RQRunner(settings.redis_url or "", settings.rq_queue)
+        try:
+            return enqueue(db, runner, kind, params, project_id=project, user_id=user)
+        finally:
+            runner.shutdown()
+
     try:
-        execute(JobContext(db, settings, report), job_id)
+        execute(JobContext(db, settings, report, follow_up), job_id)
     finally:
         db.dispose()
         redis.close()

@@ -23,6 +23,27 @@ def queue_due_quality_runs(db: Database, runner: JobRunner) -> list[int]:
     ]
 
 
+def queue_due_retrains(db: Database, runner: JobRunner) -> list[int]:
+    """Queue a model_train job for every model due a retrain; returns the job ids."""
+    from accord.core import model_backends
+
+    with db.transaction(write=False) as session:
+        due = [
+            (b, model_backends.project_of(session, b)) for b in model_backends.due_retrains(session)
+        ]
+    return [
+        enqueue(
+            db,
+            runner,
+            model_backends.JOB_KIND,
+            {"backend_id": b, "mode": "train", "trigger": "new labels"},
+            project_id=project_id,
+            user_id=None,
+        )
+        for b, project_id in due
+    ]
+
+
 class QualitySchedule:
     def __init__(self, db: Database, runner: JobRunner, every_seconds: float) -> None:
         self._db, self._runner, self._every = db, runner, every_seconds
@@ -38,6 +59,10 @@ class QualitySchedule:
                 queue_due_quality_runs(self._db, self._runner)
             except Exception:  # the schedule must outlive a bad pass (e.g. a locked database)
                 log.exception("quality schedule pass failed")
+            try:
+                queue_due_retrains(self._db, self._runner)
+            except Exception:
+                log.exception("model retrain pass failed")
 
     def stop(self) -> None:
         self._stop.set()

@@ -24,6 +24,9 @@ from accord.api.payloads import (
     SchemaVersionOut,
     UserOut,
 )
+from accord.sdk.duplicates import DuplicatesClient, PersonalDataClient
+from accord.sdk.models import ModelsClient
+from accord.sdk.weak_supervision import LabelingFunctionsClient, VectorsClient
 
 ProjectRef = int | str
 
@@ -60,6 +63,11 @@ class Client:
         )
         self._project_ids: dict[str, int] = {}
         self.quality = QualityClient(self)
+        self.vectors = VectorsClient(self)
+        self.labeling_functions = LabelingFunctionsClient(self)
+        self.models = ModelsClient(self)
+        self.duplicates = DuplicatesClient(self)
+        self.pii = PersonalDataClient(self)
 
     def close(self) -> None:
         self._http.close()

@@ -22,3 +22,12 @@ def install(app: FastAPI) -> None:
 
     app.include_router(feedback.router)
     app.include_router(training_page.router)
+    from accord.web.pages import weak_supervision as weak_supervision_page
+
+    app.include_router(weak_supervision_page.router)
+    from accord.web.pages import models as models_page
+
+    app.include_router(models_page.router)
+    from accord.web.pages import duplicates as duplicates_page
+
+    app.include_router(duplicates_page.router)

@@ -64,6 +64,9 @@ def import_file_in_background(
     runner: RunnerDep,
     file: Annotated[UploadFile, File(description="JSON, JSONL, CSV, TSV or Parquet")],
     format: Annotated[str | None, Form()] = None,
+    check_duplicates: Annotated[
+        bool, Form(description="queue a duplicates check of the project after the import")
+    ] = True,
 ) -> JobOut:
     """Store the upload and import it as a background job; follow it at /jobs/{id}."""
     project = projects.get_project(session, project_id)
@@ -71,7 +74,7 @@ def import_file_in_background(
     name = Path(file.filename or "upload").name
     fmt = format or detect_format(name)
     ref = storage.put(f"uploads/{uuid.uuid4().hex}/{name}", file.file)
-    params = {"ref": ref, "format": fmt, "source": name}
+    params = {"ref": ref, "format": fmt, "source": name, "check_duplicates": check_duplicates}
     job_id = enqueue(db, runner, "import", params, project_id=project.id, user_id=user.id)
     with db.transaction(write=False) as read:
         return JobOut.model_validate(read.get(Job, job_id))

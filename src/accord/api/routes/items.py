@@ -29,6 +29,7 @@ def list_items(
     batch: int | None = None,
     q: Annotated[str | None, Query(description="full-text search")] = None,
     suspected: Annotated[bool, Query(description="only open suspected label errors")] = False,
+    has_pii: Annotated[bool, Query(description="only items with personal data")] = False,
     after: int | None = None,
     before: int | None = None,
     limit: Annotated[int, Query(ge=1, le=items.MAX_PAGE)] = 50,
@@ -37,7 +38,7 @@ def list_items(
     authorize(session, user, ProjectPolicy.view_all_annotations(project))
     annotator = users.get_user_by_name(session, annotated_by).id if annotated_by else None
     f = items.ItemFilter(
-        status, annotator, label, control, meta_key, meta_value, batch, q, suspected
+        status, annotator, label, control, meta_key, meta_value, batch, q, suspected, has_pii
     )
     page = items.list_items(session, project, f, after=after, before=before, limit=limit)
     next_after = page[-1].id if len(page) == limit else None

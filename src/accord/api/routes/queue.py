@@ -15,7 +15,7 @@ from accord.api.payloads import (
     TaskItemOut,
 )
 from accord.core import annotations as annotation_ops
-from accord.core import assignment, predictions, projects, reviews
+from accord.core import assignment, prelabels, projects, reviews
 from accord.core.policies import ProjectPolicy, authorize
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["queue"])
@@ -37,7 +37,7 @@ def next_item(project_id: int, session: SessionDep, user: CurrentUser) -> LeaseO
         schema_version=projects.current_schema(session, project).version,
         predictions=[
             PredictionOut.model_validate(p)
-            for p in predictions.item_predictions(session, project, lease.item.id)
+            for p in prelabels.item_prelabels(session, project, lease.item.id)
         ],
         rework=ReworkOut(
             annotation=AnnotationOut.model_validate(rework[0]), reason=rework[1].reason

@@ -10,8 +10,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import exports, gold, items, predictions, projects, quality_overview, users
+from accord.core import (
+    duplicates,
+    exports,
+    gold,
+    items,
+    personal_data,
+    predictions,
+    projects,
+    quality_overview,
+    users,
+)
 from accord.core.policies import ProjectPolicy, authorize, can
+from accord.core.vectors import similar_with_previews
 from accord.db.models import Item
 from accord.errors import InvalidInput, NotFound
 from accord.web.auth import PageUser
@@ -40,6 +51,7 @@ def browse(
     batch: Annotated[str | None, Query(description="batch id; empty for any")] = None,
     q: str | None = None,
     suspected: bool = False,
+    has_pii: bool = False,
     after: int | None = None,
     before: int | None = None,
 ) -> HTMLResponse:
@@ -54,6 +66,7 @@ def browse(
         "batch": batch or "",
         "q": q or "",
         "suspected": "1" if suspected else "",
+        "has_pii": "1" if has_pii else "",
     }
     errors: dict[str, str] = {}
     rows: list[Item] = []
@@ -77,6 +90,7 @@ def browse(
             batch_id,
             q or None,
             suspected,
+            has_pii,
         )
         try:
             rows = items.list_items(session, project, f, after=after, before=before, limit=PAGE + 1)
@@ -127,4 +141,8 @@ def item_detail(
         quality=quality_overview.item_quality(session, project, item),
         gold=known,
         gold_scores=gold.item_scores(session, item) if known is not None else {},
+        similar=similar_with_previews(session, project, item.id, 10),
+        pii=item.pii or [],
+        pii_segments=personal_data.highlighted(item),
+        duplicate_group=duplicates.item_group(session, project, item.id),
     )

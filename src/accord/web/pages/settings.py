@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import projects
+from accord.core import personal_data, projects
 from accord.core.consensus_methods import METHODS
 from accord.core.policies import ProjectPolicy, authorize
 from accord.core.strategies import STRATEGIES
@@ -43,6 +43,7 @@ def settings_page(
         roles=ROLES,
         strategies=sorted(STRATEGIES),
         quality_methods=sorted(METHODS),
+        pii_items=personal_data.count_items(session, project),
     )
 
 

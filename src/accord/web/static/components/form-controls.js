@@ -20,9 +20,13 @@ export class ChoicesWidget extends LabelingWidget {
     this.sync();
   }
 
-  // A model's suggestion is marked on its options; it becomes the answer only when chosen.
+  // A model's suggestion is marked on its options and pre-selected when nothing is chosen yet:
+  // submitting it unchanged accepts the pre-label.
   set predictions(result) {
     this.suggested = result == null ? [] : Array.isArray(result) ? result : [result];
+    if (!this.selected.length && this.suggested.length) {
+      this.selected = this.control?.multiple ? [...this.suggested] : [this.suggested[0]];
+    }
     this.sync();
   }
 

@@ -1,0 +1,235 @@
+"""``knn``: the labels of the k most similar labelled items (cosine similarity of the item
+vectors), for a single-choice control. Exact search with numpy, in blocks of queries; fine up to
+a few hundred thousand labelled items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from accord.automation.backends.base import (
+    BackendError,
+    BackendSpec,
+    Example,
+    ModelPrediction,
+    Task,
+    require_control_type,
+    require_labels,
+    single_label,
+)
+from accord.automation.backends.options import Options
+
+# Similarities computed at once: queries x labelled items, float32 (about 128 MB).
+BLOCK_CELLS = 32_000_000
+WEIGHTS = ("similarity", "distance", "uniform")
+
+
+def normalise(vectors: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Rows scaled to unit length; zero rows stay zero (similar to nothing)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True).astype(np.float32)
+    norms[norms == 0] = 1
+    out: NDArray[np.float32] = (vectors / norms).astype(np.float32, copy=False)
+    return out
+
+
+def top_k(sim: NDArray[np.float32], k: int, group: int = 32) -> NDArray[np.int64]:
+    """Column indices of the k largest values of each row, in no particular order.
+
+    Selecting among all columns costs about 15 ns a value; instead each row is cut into groups
+    of ``group`` columns, the k groups with the largest maxima are kept (the k largest values
+    lie in them: a value outside them is outdone by k group maxima), and the selection runs on
+    their k x group values only."""
+    m, n = sim.shape
+    if k >= n:
+        return np.broadcast_to(np.arange(n, dtype=np.int64), (m, n)).copy()
+    full = n // group
+    if full <= k:
+        return np.argpartition(sim, n - k, axis=1)[:, n - k :].astype(np.int64)
+    maxima = sim[:, : full * group].reshape(m, full, group).max(axis=2)
+    if n > full * group:
+        maxima = np.hstack([maxima, sim[:, full * group :].max(axis=1, keepdims=True)])
+    groups = np.argpartition(maxima, maxima.shape[1] - k, axis=1)[:, -k:]
+    candidates = (groups[:, :, None] * group + np.arange(group)).reshape(m, k * group)
+    outside = candidates >= n  # the last, shorter group
+    values = np.take_along_axis(sim, np.minimum(candidates, n - 1), axis=1)
+    values[outside] = -np.inf
+    best = np.argpartition(values, values.shape[1] - k, axis=1)[:, -k:]
+    return np.take_along_axis(candidates, best, axis=1).astype(np.int64)
+
+
+def unit64(vectors: NDArray[np.float32]) -> NDArray[np.float64]:
+    """float64 copies of the rows (of any leading shape), scaled to unit length."""
+    out = vectors.astype(np.float64)
+    norms = np.linalg.norm(out, axis=-1, keepdims=True)
+    norms[norms == 0] = 1
+    result: NDArray[np.float64] = out / norms
+    return result
+
+
+def vote_weights(similarity: NDArray[np.float64], weights: str) -> NDArray[np.float64]:
+    """One weight per neighbour (rows: queries).
+
+    ``similarity``: the cosine similarity, negatives counted as 0 (a row of zeros votes
+    uniformly). ``distance``: 1 / cosine distance, as scikit-learn's ``weights="distance"``; a
+    neighbour at distance 0 outvotes all others. ``uniform``: one vote each."""
+    sim = similarity
+    if weights == "uniform":
+        return np.ones_like(sim)
+    if weights == "similarity":
+        w = np.clip(sim, 0.0, None)
+        empty = w.sum(axis=1) == 0
+        w[empty] = 1.0
+        return w
+    distance = np.clip(1.0 - sim, 0.0, None)
+    with np.errstate(divide="ignore"):
+        w = 1.0 / distance
+    exact = np.isinf(w)
+    has_exact = exact.any(axis=1)
+    w[has_exact] = exact[has_exact].astype(np.float64)
+    return w
+
+
+def stack(
+    vectors: Sequence[NDArray[np.float32]], what: str, dim: int | None
+) -> NDArray[np.float32]:
+    """The vectors as rows of one float32 matrix; all of one length (``dim`` when given)."""
+    dims = {int(np.asarray(v).size) for v in vectors}
+    if dim is not None:
+        dims.add(dim)
+    if len(dims) > 1:
+        shown = ", ".join(map(str, sorted(dims)))
+        raise BackendError(
+            f"the {what}' vectors have different lengths ({shown}): were they made by "
+            "different embedders?",
+            field=what,
+            rule="vector_dimension",
+        )
+    return np.vstack([np.asarray(v, dtype=np.float32).reshape(1, -1) for v in vectors])
+
+
+class KnnClassifier:
+    """Config: ``k`` (default 10), ``weights`` (``"similarity"`` default, ``"distance"``,
+    ``"uniform"``)."""
+
+    kind = "knn"
+    trainable = True
+    needs_vectors = True
+
+    def __init__(self, spec: BackendSpec) -> None:
+        require_control_type(spec, self.kind, "choices")
+        require_labels(spec, self.kind)
+        if spec.multiple:
+            raise BackendError(
+                f"a knn backend answers single-choice controls; {spec.control!r} takes "
+                "several labels",
+                field="control",
+                rule="multiple_choices",
+            )
+        options = Options(spec.config, ("k", "weights"))
+        self.k = options.integer("k", 10, at_most=1000)
+        self.weights: str = options.choice("weights", "similarity", WEIGHTS)
+        self.spec = spec
+        self._version = ""
+        self._vectors: NDArray[np.float32] | None = None
+        self._codes: NDArray[np.int64] = np.empty(0, dtype=np.int64)
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def fit(self, examples: Sequence[Example]) -> str:
+        """Keeps the vectors and labels of the examples that have both."""
+        position = {label: i for i, label in enumerate(self.spec.labels)}
+        rows = sorted(
+            (
+                (e.item_id, label, e.vector)
+                for e in examples
+                if e.vector is not None and (label := single_label(self.spec, e.result)) is not None
+            ),
+            key=lambda row: (row[0], row[1]),
+        )
+        if not rows:
+            raise BackendError(
+                f"a knn backend needs labelled examples of {self.spec.control!r} with vectors; "
+                "none were given (embed the project's items first)",
+                field="examples",
+                rule="no_vectors",
+            )
+        vectors = stack([v for _, _, v in rows], "examples", None)
+        self._vectors = normalise(vectors)
+        self._codes = np.array([position[label] for _, label, _ in rows], dtype=np.int64)
+        digest = hashlib.sha1(json.dumps({"k": self.k, "weights": self.weights}).encode())
+        digest.update(json.dumps([[item_id, label] for item_id, label, _ in rows]).encode())
+        digest.update(np.ascontiguousarray(vectors).tobytes())
+        self._version = "knn-" + digest.hexdigest()[:12]
+        return self._version
+
+    def predict(self, tasks: Sequence[Task]) -> list[ModelPrediction]:
+        """Tasks without a vector are skipped."""
+        if self._vectors is None:
+            raise BackendError(
+                "the knn backend is not trained: fit it on labelled examples first",
+                field="version",
+                rule="not_trained",
+            )
+        with_vector = [t for t in tasks if t.vector is not None]
+        if not with_vector:
+            return []
+        dim = self._vectors.shape[1]
+        queries = normalise(
+            stack([t.vector for t in with_vector if t.vector is not None], "tasks", dim)
+        )
+        probas = self.probas(queries)
+        labels = self.spec.labels
+        best = probas.argmax(axis=1)
+        return [
+            ModelPrediction(
+                item_id=task.item_id,
+                result={self.spec.control: labels[b]},
+                score=row[b],
+                probas=dict(zip(labels, row, strict=True)),
+            )
+            for task, row, b in zip(with_vector, probas.tolist(), best.tolist(), strict=True)
+        ]
+
+    def neighbours(
+        self, queries: NDArray[np.float32]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """For each (unit) query the indices of its k most similar examples and their cosine
+        similarities, most similar first (ties: lower index first).
+
+        The candidates are chosen with float32 products; their similarities are then recomputed
+        in float64, so weights such as 1 / distance are not dominated by float32 rounding (two
+        identical vectors are at distance 0, not 1e-7)."""
+        assert self._vectors is not None
+        train = self._vectors
+        n, dim = train.shape
+        k = min(self.k, n)
+        block = max(1, min(BLOCK_CELLS // n, BLOCK_CELLS // (2 * k * max(dim, 1))))
+        index = np.empty((len(queries), k), dtype=np.int64)
+        sims = np.empty((len(queries), k), dtype=np.float64)
+        for start in range(0, len(queries), block):
+            chunk = queries[start : start + block]
+            top = top_k(chunk @ train.T, k)
+            top_sim = np.einsum("qd,qkd->qk", unit64(chunk), unit64(train[top]))
+            order = np.lexsort((top, -top_sim), axis=1)
+            index[start : start + block] = np.take_along_axis(top, order, axis=1)
+            sims[start : start + block] = np.take_along_axis(top_sim, order, axis=1)
+        return index, sims
+
+    def probas(self, queries: NDArray[np.float32]) -> NDArray[np.float64]:
+        """(n, labels) vote shares of each query's neighbours."""
+        index, sims = self.neighbours(queries)
+        weights = vote_weights(sims, self.weights)
+        codes = self._codes[index]
+        n_labels = len(self.spec.labels)
+        totals = np.zeros((len(queries), n_labels), dtype=np.float64)
+        rows = np.repeat(np.arange(len(queries)), codes.shape[1])
+        np.add.at(totals, (rows, codes.ravel()), weights.ravel())
+        out: NDArray[np.float64] = totals / totals.sum(axis=1, keepdims=True)
+        return out
