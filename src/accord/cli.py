@@ -114,6 +114,18 @@ def _project(session: Any, ref: str) -> Any:
     return project
 
 
+def _project_ref(ref: str) -> str | int:
+    """A project as the client takes it: an id, or else a name."""
+    return int(ref) if ref.isdigit() else ref
+
+
+def _local_project(ref: str, username: str | None) -> tuple[Any, Any, Any]:
+    """Local mode: the database, the project and the acting user."""
+    db = _local()
+    with db.transaction(write=False) as session:
+        return db, _project(session, ref), _acting_user(session, username)
+
+
 @app.command()
 @one_line_errors
 def init(
@@ -330,15 +342,10 @@ def import_(
     started = time.perf_counter()
     if url:
         with _client(url, token) as client:
-            batch = client.import_file(
-                project if not project.isdigit() else int(project), source, format=format
-            )
+            batch = client.import_file(_project_ref(project), source, format=format)
             n_items, n_dup = batch.n_items, batch.n_duplicates
     else:
-        db = _local()
-        with db.transaction(write=False) as session:
-            target = _project(session, project)
-            user = _acting_user(session, as_user)
+        db, target, user = _local_project(project, as_user)
         fmt = format or detect_format(str(source))
         if fmt == "folder":
             storage = media.storage_for(get_settings()) if copy_media else None
@@ -384,7 +391,7 @@ def export(
     if url:
         with _client(url, token) as client:
             client.export(
-                project if not project.isdigit() else int(project),
+                _project_ref(project),
                 out,
                 format=format,
                 status=status,
@@ -424,14 +431,11 @@ def quality(
 
     if url:
         with _client(url, token) as client:
-            ref = project if not project.isdigit() else int(project)
+            ref = _project_ref(project)
             runs = client.quality.run(ref, method).reset_index().to_dict(orient="records")
             found = client.quality.suspects(ref).head(top).to_dict(orient="records")
     else:
-        db = _local()
-        with db.transaction(write=False) as session:
-            target = _project(session, project)
-            user = _acting_user(session, as_user)
+        db, target, user = _local_project(project, as_user)
         quality_runs.run_quality(db, target.id, method=method, actor_id=user.id)
         with db.transaction(write=False) as session:
             runs = [vars(r) for r in quality_runs.latest_runs(session, target)]
@@ -473,7 +477,7 @@ def models_list(
 
     if url:
         with _client(url, token) as client:
-            rows = client.models.list(project if not project.isdigit() else int(project))
+            rows = client.models.list(_project_ref(project))
     else:
         with _local().transaction(write=False) as session:
             target = _project(session, project)
@@ -503,7 +507,7 @@ def models_train(
 
     if url:
         with _client(url, token) as client:
-            ref = project if not project.isdigit() else int(project)
+            ref = _project_ref(project)
             result = client.models.train(ref, model, mode=mode).result or {}
     else:
         db = _local()
@@ -537,13 +541,10 @@ def embed(
     started = time.perf_counter()
     if url:
         with _client(url, token) as client:
-            ref = project if not project.isdigit() else int(project)
+            ref = _project_ref(project)
             result = client.vectors.embed(ref, embedder)
     else:
-        db = _local()
-        with db.transaction(write=False) as session:
-            target = _project(session, project)
-            user = _acting_user(session, as_user)
+        db, target, user = _local_project(project, as_user)
         result = vectors.run_embedding(db, target.id, embedder, actor_id=user.id)
     typer.echo(
         f"embedded {result['n_items']} items with {result['embedder']}"
@@ -571,7 +572,7 @@ def weak_supervision(
 
     if url:
         with _client(url, token) as client:
-            ref = project if not project.isdigit() else int(project)
+            ref = _project_ref(project)
             result = client.labeling_functions.run(ref, method)
     else:
         # Run as a recorded job: the page and the API read a run's report from its job.
@@ -641,14 +642,11 @@ def duplicates(
     options = {"threshold": threshold, "max_distance": max_distance}
     if url:
         with _client(url, token) as client:
-            ref = project if not project.isdigit() else int(project)
+            ref = _project_ref(project)
             report = client.duplicates.check(ref, **options)
             groups = client.duplicates.group_page(ref, limit=top)["groups"] if top else []
     else:
-        db = _local()
-        with db.transaction(write=False) as session:
-            target = _project(session, project)
-            user = _acting_user(session, as_user)
+        db, target, user = _local_project(project, as_user)
         storage = storage_for(get_settings())
         report = found.run_check(db, target.id, options, storage=storage, actor_id=user.id)
         with db.transaction(write=False) as session:

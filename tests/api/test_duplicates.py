@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -21,7 +20,7 @@ from accord.automation import near_duplicates as nd
 from accord.core import progress
 from accord.db.engine import Database
 from accord.db.models import AuditEvent, Item, ItemDuplicate, Job, Project, User
-from tests.api.helpers import add_items
+from tests.api.helpers import SST2, add_items, run_job, wait_for_job
 from tests.conftest import DATASETS, Actor, Factory, sentiment_schema
 
 IMAGES = DATASETS / "detection" / "bccd" / "BCCD" / "JPEGImages"
@@ -32,23 +31,8 @@ IMAGE_SCHEMA: dict[str, Any] = {
 SST2_ROWS = 5000
 
 
-def wait_for_job(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("finished", "failed"):
-            return dict(job)
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
 def run_check(client: TestClient, project_id: int, actor: Actor, **body: Any) -> dict[str, Any]:
-    started = client.post(
-        f"/api/v1/projects/{project_id}/duplicates/jobs", json=body, headers=actor.headers
-    )
-    assert started.status_code == 202, started.text
-    job = wait_for_job(client, started.json()["id"], actor.headers)
-    assert job["status"] == "finished", job["error"]
+    job = run_job(client, f"/projects/{project_id}/duplicates/jobs", actor, body)
     return dict(job["result"])
 
 
@@ -90,7 +74,7 @@ def project_with_texts(
 def test_stored_groups_equal_the_library_on_sst2(
     client: TestClient, factory: Factory, admin: Actor, db: Database
 ) -> None:
-    texts = pd.read_csv(DATASETS / "text" / "sst2.csv")["text"].tolist()[:SST2_ROWS]
+    texts = pd.read_csv(SST2)["text"].tolist()[:SST2_ROWS]
     reviewer = factory.user()
     project = project_with_texts(factory, db, admin, texts, members={"reviewer": reviewer})
     result = run_check(client, project.id, admin)

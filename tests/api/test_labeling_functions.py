@@ -29,10 +29,9 @@ from accord.core import annotations as annotation_ops
 from accord.core import gold as gold_ops
 from accord.db.engine import Database
 from accord.db.models import Item, Prediction, Project, User
-from tests.api.test_vectors import import_rows, wait_for_job
-from tests.conftest import DATASETS, Actor, Factory, sentiment_schema
+from tests.api.helpers import SST2, import_rows, run_job
+from tests.conftest import Actor, Factory, sentiment_schema
 
-SST2 = DATASETS / "text" / "sst2.csv"
 N_SENTENCES = 3000
 N_GOLD = 300
 N_HUMAN = 150
@@ -73,11 +72,6 @@ def sst2() -> pd.DataFrame:
     return pd.read_csv(SST2, keep_default_na=False).head(N_SENTENCES)
 
 
-@pytest.fixture()
-def team(factory: Factory) -> dict[str, Actor]:
-    return {"manager": factory.user(), "reviewer": factory.user(), "annotator": factory.user()}
-
-
 def items_in_order(db: Database, project: Project) -> tuple[list[int], list[dict[str, Any]]]:
     with db.transaction(write=False) as session:
         rows = session.execute(
@@ -87,13 +81,7 @@ def items_in_order(db: Database, project: Project) -> tuple[list[int], list[dict
 
 
 def run(client: TestClient, project: Project, actor: Actor, **body: Any) -> dict[str, Any]:
-    started = client.post(
-        f"/api/v1/projects/{project.id}/labeling-functions/jobs", json=body, headers=actor.headers
-    )
-    assert started.status_code == 202, started.text
-    job = wait_for_job(client, started.json()["id"], actor.headers)
-    assert job["status"] == "finished", job["error"]
-    return job
+    return run_job(client, f"/projects/{project.id}/labeling-functions/jobs", actor, body)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

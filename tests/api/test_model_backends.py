@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,10 +22,8 @@ from accord.db.engine import Database
 from accord.db.models import AuditEvent, Item, Job, Prediction, Project, User
 from accord.db.models import ModelBackend as BackendRow
 from accord.jobs.schedule import queue_due_retrains
-from tests.api.helpers import add_items
-from tests.conftest import DATASETS, TEXT_SCHEMA, Actor, Factory, free_port, sentiment_schema
-
-SST2 = DATASETS / "text" / "sst2.csv"
+from tests.api.helpers import SST2, add_items, wait_for_job
+from tests.conftest import TEXT_SCHEMA, Actor, Factory, free_port, sentiment_schema
 
 
 def sst2_sentences(n: int, *, seed: int = 0, min_words: int = 10) -> pd.DataFrame:
@@ -73,16 +70,6 @@ def label_over_http(
         assert answer.status_code == 201, answer.text
         done.append(item_id)
     return done
-
-
-def wait_for_job(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("finished", "failed"):
-            return dict(job)
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 def create_model(client: TestClient, project: Project, actor: Actor, **body: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from typing import Any
 
 import numpy as np
@@ -23,28 +22,12 @@ from accord.db.models import Annotation, Job, Project, User
 from accord.jobs.schedule import queue_due_quality_runs
 from accord.quality import DawidSkene, MajorityVote, find_text_label_errors
 from tests.api.crowd_project import Labeled
-from tests.api.helpers import add_items
-from tests.conftest import DATASETS, Actor, Factory
-
-
-def wait_for_job(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("finished", "failed"):
-            return dict(job)
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
+from tests.api.helpers import SST2, add_items, run_job
+from tests.conftest import Actor, Factory
 
 
 def run_quality(client: TestClient, project: Project, admin: Actor, **body: Any) -> dict[str, Any]:
-    started = client.post(
-        f"/api/v1/projects/{project.id}/quality/jobs", json=body, headers=admin.headers
-    )
-    assert started.status_code == 202, started.text
-    job = wait_for_job(client, started.json()["id"], admin.headers)
-    assert job["status"] == "finished", job["error"]
-    return job
+    return run_job(client, f"/projects/{project.id}/quality/jobs", admin, body)
 
 
 def test_a_quality_job_stores_consensus_skills_suspects_and_the_report(
@@ -252,7 +235,7 @@ def test_a_text_model_flags_flipped_labels_as_the_library_does(
     model-based suspects are exactly the library's confident-learning result on the same
     texts and labels, and they find flipped labels far above the 10% base rate (a TF-IDF
     model on 3,000 sentences is weak; the benchmark on 20,000 reaches F1 0.60)."""
-    sst = pd.read_csv(DATASETS / "text" / "sst2.csv")
+    sst = pd.read_csv(SST2)
     sample = sst[sst["split"] == "train"].sample(3000, random_state=3).reset_index(drop=True)
     rng = np.random.default_rng(3)
     flipped = rng.random(len(sample)) < 0.10

@@ -19,9 +19,9 @@ from accord.automation.embeddings import TfidfSvdEmbedder
 from accord.core import vectors
 from accord.db.engine import Database
 from accord.db.models import Item, Project
-from tests.conftest import DATASETS, Actor, Factory, sentiment_schema
+from tests.api.helpers import SST2, import_rows, run_job
+from tests.conftest import Actor, Factory, sentiment_schema
 
-SST2 = DATASETS / "text" / "sst2.csv"
 N_SENTENCES = 2500
 N_DUPLICATE_PAIRS = 5
 
@@ -39,36 +39,8 @@ def sentences(sst2: pd.DataFrame, n: int = N_SENTENCES) -> pd.DataFrame:
     return chosen[~chosen.index.duplicated()]
 
 
-def wait_for_job(client: TestClient, job_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] in ("finished", "failed"):
-            return dict(job)
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
-def import_rows(client: TestClient, project: Project, actor: Actor, rows: pd.DataFrame) -> None:
-    """One item per row; the row number keeps repeated sentences apart (content hashes)."""
-    items = [
-        {"data": {"text": t, "row": int(i)}} for i, t in zip(rows.index, rows["text"], strict=True)
-    ]
-    done = client.post(
-        f"/api/v1/projects/{project.id}/items", json={"items": items}, headers=actor.headers
-    )
-    assert done.status_code == 201, done.text
-    assert done.json()["n_items"] == len(rows)
-
-
 def embed(client: TestClient, project: Project, actor: Actor, **body: Any) -> dict[str, Any]:
-    started = client.post(
-        f"/api/v1/projects/{project.id}/vectors/jobs", json=body, headers=actor.headers
-    )
-    assert started.status_code == 202, started.text
-    job = wait_for_job(client, started.json()["id"], actor.headers)
-    assert job["status"] == "finished", job["error"]
-    return job
+    return run_job(client, f"/projects/{project.id}/vectors/jobs", actor, body)
 
 
 def stored(db: Database, project: Project, embedder: str | None = None) -> Any:
@@ -108,11 +80,6 @@ def brute_force(ids: Any, matrix: Any, item_id: int, k: int) -> list[tuple[int, 
     sims = matrix @ matrix[position]
     order = sorted((i for i in range(len(ids)) if i != position), key=lambda i: (-sims[i], i))
     return [(int(ids[i]), float(sims[i])) for i in order[:k]]
-
-
-@pytest.fixture()
-def team(factory: Factory) -> dict[str, Actor]:
-    return {"manager": factory.user(), "reviewer": factory.user(), "annotator": factory.user()}
 
 
 def test_embedding_stores_unit_vectors_and_similar_items_are_the_exact_cosine_ranking(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.core.policies import ProjectPolicy, can
@@ -20,3 +21,17 @@ def get_visible_job(session: Session, user: User, job_id: int) -> Job:
         if project is not None and can(session, user, ProjectPolicy.manage(project)):
             return job
     raise NotFound(f"job {job_id} not found")
+
+
+def active_job(session: Session, project: Project, kind: str) -> Job | None:
+    """The project's newest job of ``kind`` that is waiting or running, if any."""
+    return session.scalar(
+        select(Job)
+        .where(
+            Job.project_id == project.id,
+            Job.kind == kind,
+            Job.status.in_(("queued", "running")),
+        )
+        .order_by(Job.id.desc())
+        .limit(1)
+    )

@@ -27,7 +27,7 @@ from accord.automation.weak_supervision import (
     apply_labeling_functions,
     compile_labeling_function,
 )
-from accord.core import audit
+from accord.core import audit, jobs
 from accord.core.schemas import current_schema, parsed_schema
 from accord.core.vectors import preview, text_keys
 from accord.db.models import Item, Job, LabelingFunction, Prediction, Project
@@ -298,16 +298,7 @@ def count_items(session: Session, project: Project) -> int:
 
 
 def active_run(session: Session, project: Project) -> Job | None:
-    return session.scalar(
-        select(Job)
-        .where(
-            Job.project_id == project.id,
-            Job.kind == JOB_KIND,
-            Job.status.in_(("queued", "running")),
-        )
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
+    return jobs.active_job(session, project, JOB_KIND)
 
 
 @dataclass(frozen=True)

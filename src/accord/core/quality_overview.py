@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from accord.core import gold, quality, quality_runs, suspects
+from accord.core import gold, jobs, quality, quality_runs, suspects
 from accord.db.models import (
     Consensus,
     Item,
@@ -145,16 +145,7 @@ def control_overviews(session: Session, project: Project, *, top: int = 10) -> l
 
 def active_quality_job(session: Session, project: Project) -> Job | None:
     """The project's newest quality job that is waiting or running, if any."""
-    return session.scalars(
-        select(Job)
-        .where(
-            Job.project_id == project.id,
-            Job.kind == "quality",
-            Job.status.in_(("queued", "running")),
-        )
-        .order_by(Job.id.desc())
-        .limit(1)
-    ).first()
+    return jobs.active_job(session, project, "quality")
 
 
 def item_quality(session: Session, project: Project, item: Item) -> list[ItemQuality]:

@@ -29,7 +29,7 @@ from accord.automation.embeddings import (
     create_embedder,
     vectors_to_bytes,
 )
-from accord.core import audit
+from accord.core import audit, jobs
 from accord.core.items import get_item
 from accord.core.schemas import current_schema, parsed_schema
 from accord.db.engine import Database
@@ -252,14 +252,7 @@ def embedders(session: Session, project: Project) -> list[EmbedderInfo]:
 
 def active_embed_job(session: Session, project: Project) -> Job | None:
     """The project's queued or running ``embed`` job, if any."""
-    return session.scalar(
-        select(Job)
-        .where(
-            Job.project_id == project.id, Job.kind == "embed", Job.status.in_(("queued", "running"))
-        )
-        .order_by(Job.id.desc())
-        .limit(1)
-    )
+    return jobs.active_job(session, project, "embed")
 
 
 def newest_embedder(session: Session, project: Project) -> str | None:

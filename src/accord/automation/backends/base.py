@@ -192,6 +192,39 @@ def require_labels(spec: BackendSpec, kind: str) -> None:
         )
 
 
+def require_single_choice(spec: BackendSpec, kind: str) -> None:
+    """For backends that answer one label per item: a ``choices`` control with labels that
+    takes a single one."""
+    require_control_type(spec, kind, "choices")
+    require_labels(spec, kind)
+    if spec.multiple:
+        raise BackendError(
+            f"a {kind} backend answers single-choice controls; {spec.control!r} takes "
+            "several labels",
+            field="control",
+            rule="multiple_choices",
+        )
+
+
+def label_predictions(
+    spec: BackendSpec, item_ids: Sequence[int], probas: NDArray[np.float64]
+) -> list[ModelPrediction]:
+    """One prediction per row of ``probas`` (items x the control's labels, in
+    ``spec.labels`` order): the most probable label, its probability as the score and the
+    probability of every label."""
+    labels = spec.labels
+    best = probas.argmax(axis=1)
+    return [
+        ModelPrediction(
+            item_id=item_id,
+            result={spec.control: labels[b]},
+            score=row[b],
+            probas=dict(zip(labels, row, strict=True)),
+        )
+        for item_id, row, b in zip(item_ids, probas.tolist(), best.tolist(), strict=True)
+    ]
+
+
 def single_label(spec: BackendSpec, result: Mapping[str, Any]) -> str | None:
     """The example's label for a single-choice control, or None when it has no usable one (no
     answer, or a label the control no longer has)."""

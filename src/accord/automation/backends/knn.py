@@ -18,8 +18,8 @@ from accord.automation.backends.base import (
     Example,
     ModelPrediction,
     Task,
-    require_control_type,
-    require_labels,
+    label_predictions,
+    require_single_choice,
     single_label,
 )
 from accord.automation.backends.options import Options
@@ -121,15 +121,7 @@ class KnnClassifier:
     needs_vectors = True
 
     def __init__(self, spec: BackendSpec) -> None:
-        require_control_type(spec, self.kind, "choices")
-        require_labels(spec, self.kind)
-        if spec.multiple:
-            raise BackendError(
-                f"a knn backend answers single-choice controls; {spec.control!r} takes "
-                "several labels",
-                field="control",
-                rule="multiple_choices",
-            )
+        require_single_choice(spec, self.kind)
         options = Options(spec.config, ("k", "weights"))
         self.k = options.integer("k", 10, at_most=1000)
         self.weights: str = options.choice("weights", "similarity", WEIGHTS)
@@ -184,18 +176,7 @@ class KnnClassifier:
         queries = normalise(
             stack([t.vector for t in with_vector if t.vector is not None], "tasks", dim)
         )
-        probas = self.probas(queries)
-        labels = self.spec.labels
-        best = probas.argmax(axis=1)
-        return [
-            ModelPrediction(
-                item_id=task.item_id,
-                result={self.spec.control: labels[b]},
-                score=row[b],
-                probas=dict(zip(labels, row, strict=True)),
-            )
-            for task, row, b in zip(with_vector, probas.tolist(), best.tolist(), strict=True)
-        ]
+        return label_predictions(self.spec, [t.item_id for t in with_vector], self.probas(queries))
 
     def neighbours(
         self, queries: NDArray[np.float32]

@@ -23,8 +23,8 @@ from accord.automation.backends.base import (
     Example,
     ModelPrediction,
     Task,
-    require_control_type,
-    require_labels,
+    label_predictions,
+    require_single_choice,
     single_label,
 )
 from accord.automation.backends.options import Options
@@ -42,15 +42,7 @@ class TextClassifier:
     needs_vectors = False
 
     def __init__(self, spec: BackendSpec) -> None:
-        require_control_type(spec, self.kind, "choices")
-        require_labels(spec, self.kind)
-        if spec.multiple:
-            raise BackendError(
-                f"a text_classifier answers single-choice controls; {spec.control!r} takes "
-                "several labels",
-                field="control",
-                rule="multiple_choices",
-            )
+        require_single_choice(spec, self.kind)
         options = Options(spec.config, ("C", "max_features", "class_weight"))
         self.C = options.number("C", 1.0, above=0)
         self.max_features = options.integer("max_features", 200_000)
@@ -125,23 +117,13 @@ class TextClassifier:
                 rule="not_trained",
             )
         answerable = [(t.item_id, text) for t in tasks if (text := self._text(t.data)) is not None]
-        labels = self.spec.labels
         out: list[ModelPrediction] = []
         for start in range(0, len(answerable), CHUNK):
             chunk = answerable[start : start + CHUNK]
             matrix = self._vectorizer.transform([text for _, text in chunk])
-            probas = np.zeros((len(chunk), len(labels)), dtype=np.float64)
+            probas = np.zeros((len(chunk), len(self.spec.labels)), dtype=np.float64)
             probas[:, self._columns] = self._model.predict_proba(matrix)
             # the model computes in float32 (the TF-IDF dtype); rescale so rows sum to 1
             probas /= probas.sum(axis=1, keepdims=True)
-            best = probas.argmax(axis=1)
-            for (item_id, _), row, b in zip(chunk, probas.tolist(), best.tolist(), strict=True):
-                out.append(
-                    ModelPrediction(
-                        item_id=item_id,
-                        result={self.spec.control: labels[b]},
-                        score=row[b],
-                        probas=dict(zip(labels, row, strict=True)),
-                    )
-                )
+            out.extend(label_predictions(self.spec, [item_id for item_id, _ in chunk], probas))
         return out

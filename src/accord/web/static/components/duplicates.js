@@ -2,9 +2,9 @@
 // job stage by stage; the group buttons exclude, merge, include or drop redundant items. After
 // either, the page's figures (#duplicates-figures) are replaced by freshly rendered ones.
 import { api } from "../app.js";
+import { JobFailed, followJob } from "./job-follow.js";
+import { refreshRegion } from "./page-refresh.js";
 
-const POLL_MS = 400;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const DONE = { exclude: "Excluded", merge: "Merged", include: "Included again", drop: "Dropped" };
 
 class Duplicates extends HTMLElement {
@@ -53,28 +53,25 @@ class Duplicates extends HTMLElement {
     this.setRunning(true);
     this.dataset.jobId = String(jobId);
     this.progressBox.hidden = false;
-    for (;;) {
-      let job;
-      try {
-        job = await api("GET", `/jobs/${jobId}`);
-      } catch (error) {
-        this.fail(`Could not follow the check (job ${jobId}): ${error.message}`);
-        return;
-      }
-      if (job.status === "finished") {
-        await this.finished(job);
-        return;
-      }
-      if (job.status === "failed") {
-        this.fail(`The check failed: ${(job.error || "no reason was recorded").trim().split("\n")[0]}`);
-        return;
-      }
-      const done = Math.min(job.progress ?? 0, this.stages);
-      this.bar.value = done;
-      if (job.status === "queued") this.say(this.status, "Waiting for a worker to start the check…");
-      else this.say(this.status, `Checking… ${done} of ${this.stages} stage(s) done.`);
-      await sleep(POLL_MS);
+    let job;
+    try {
+      job = await followJob(jobId, {
+        onQueued: () => {
+          this.bar.value = 0;
+          this.say(this.status, "Waiting for a worker to start the check…");
+        },
+        onProgress: (running) => {
+          const done = Math.min(running.progress ?? 0, this.stages);
+          this.bar.value = done;
+          this.say(this.status, `Checking… ${done} of ${this.stages} stage(s) done.`);
+        },
+      });
+    } catch (error) {
+      this.fail(error instanceof JobFailed ? `The check failed: ${error.message}`
+        : `Could not follow the check (job ${jobId}): ${error.message}`);
+      return;
     }
+    await this.finished(job);
   }
 
   async finished(job) {
@@ -111,19 +108,8 @@ class Duplicates extends HTMLElement {
     }
   }
 
-  // The page rendered again by the server, so figures come from one place: the template.
-  async refresh() {
-    const figures = document.getElementById("duplicates-figures");
-    figures.setAttribute("aria-busy", "true");
-    try {
-      const response = await fetch(window.location.href, { credentials: "same-origin" });
-      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("duplicates-figures");
-      if (!fresh) throw new Error("the page came back without figures");
-      figures.replaceChildren(...fresh.childNodes);
-    } finally {
-      figures.removeAttribute("aria-busy");
-    }
+  refresh() {
+    return refreshRegion("duplicates-figures");
   }
 
   setRunning(running) {

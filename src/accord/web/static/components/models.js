@@ -3,9 +3,7 @@
 // starts the model's job and follows it (open items predicted) until it ends, then reloads the
 // page so that version, fit and acceptance come from the templates; Delete asks first.
 import { api } from "../app.js";
-
-const POLL_MS = 400;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+import { JobFailed, followJob } from "./job-follow.js";
 
 class ModelsPage extends HTMLElement {
   connectedCallback() {
@@ -125,35 +123,34 @@ class ModelsPage extends HTMLElement {
     button.disabled = true;
     box.hidden = false;
     row.dataset.jobId = String(jobId);
-    for (;;) {
-      let job;
-      try {
-        job = await api("GET", `/jobs/${jobId}`);
-      } catch (error) {
-        this.say(row, `Could not follow job ${jobId}: ${error.message}`, "error");
-        button.disabled = false;
-        return;
-      }
-      if (job.status === "finished") {
-        bar.value = bar.max;
-        const r = job.result || {};
-        this.say(row, `Done: version ${r.version}, ${Number(r.n_predictions || 0).toLocaleString()} pre-label(s).`, "ok");
-        window.location.reload();
-        return;
-      }
-      if (job.status === "failed") {
+    let job;
+    try {
+      job = await followJob(jobId, {
+        onQueued: () => {
+          bar.value = 0;
+          this.say(row, "Waiting for a worker…");
+        },
+        onProgress: (running) => {
+          const done = Math.min(running.progress ?? 0, this.nOpen);
+          bar.value = done;
+          if (!running.progress) this.say(row, "Training…");
+          else this.say(row, `Predicting… ${done.toLocaleString()} of ${this.nOpen.toLocaleString()} open items.`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof JobFailed) {
         box.hidden = true;
-        this.say(row, `Failed: ${(job.error || "no reason was recorded").trim().split("\n")[0]}`, "error");
-        button.disabled = false;
-        return;
+        this.say(row, `Failed: ${error.message}`, "error");
+      } else {
+        this.say(row, `Could not follow job ${jobId}: ${error.message}`, "error");
       }
-      const done = Math.min(job.progress ?? 0, this.nOpen);
-      bar.value = done;
-      if (job.status === "queued") this.say(row, "Waiting for a worker…");
-      else if (!job.progress) this.say(row, "Training…");
-      else this.say(row, `Predicting… ${done.toLocaleString()} of ${this.nOpen.toLocaleString()} open items.`);
-      await sleep(POLL_MS);
+      button.disabled = false;
+      return;
     }
+    bar.value = bar.max;
+    const r = job.result || {};
+    this.say(row, `Done: version ${r.version}, ${Number(r.n_predictions || 0).toLocaleString()} pre-label(s).`, "ok");
+    window.location.reload();
   }
 
   async queueScores(button) {

@@ -2,9 +2,8 @@
 // job (waiting, computing control after control, storing) and, once it has finished, replaces
 // the page's figures (#quality-figures) with freshly rendered ones; a failure shows its reason.
 import { api } from "../app.js";
-
-const POLL_MS = 400;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+import { JobFailed, followJob } from "./job-follow.js";
+import { refreshRegion } from "./page-refresh.js";
 
 class QualityRecompute extends HTMLElement {
   connectedCallback() {
@@ -44,29 +43,26 @@ class QualityRecompute extends HTMLElement {
     this.setRunning(true);
     this.dataset.jobId = String(jobId);
     this.progressBox.hidden = false;
-    for (;;) {
-      let job;
-      try {
-        job = await api("GET", `/jobs/${jobId}`);
-      } catch (error) {
-        this.fail(`Could not follow the run (job ${jobId}): ${error.message}`);
-        return;
-      }
-      if (job.status === "finished") {
-        await this.finished(job);
-        return;
-      }
-      if (job.status === "failed") {
-        this.fail(`The quality run failed: ${(job.error || "no reason was recorded").trim().split("\n")[0]}`);
-        return;
-      }
-      const done = Math.min(job.progress ?? 0, this.controls);
-      this.bar.value = done;
-      if (job.status === "queued") this.say("Waiting for a worker to start the run…");
-      else if (done < this.controls) this.say(`Computing… ${done} of ${this.controls} control(s) done.`);
-      else this.say("Storing the results…");
-      await sleep(POLL_MS);
+    let job;
+    try {
+      job = await followJob(jobId, {
+        onQueued: () => {
+          this.bar.value = 0;
+          this.say("Waiting for a worker to start the run…");
+        },
+        onProgress: (running) => {
+          const done = Math.min(running.progress ?? 0, this.controls);
+          this.bar.value = done;
+          if (done < this.controls) this.say(`Computing… ${done} of ${this.controls} control(s) done.`);
+          else this.say("Storing the results…");
+        },
+      });
+    } catch (error) {
+      this.fail(error instanceof JobFailed ? `The quality run failed: ${error.message}`
+        : `Could not follow the run (job ${jobId}): ${error.message}`);
+      return;
     }
+    await this.finished(job);
   }
 
   async finished(job) {
@@ -85,20 +81,9 @@ class QualityRecompute extends HTMLElement {
     this.setRunning(false);
   }
 
-  // The page rendered again by the server, so figures come from one place: the templates.
   async refreshFigures() {
-    const figures = document.getElementById("quality-figures");
-    figures.setAttribute("aria-busy", "true");
-    try {
-      const response = await fetch(window.location.href, { credentials: "same-origin" });
-      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-      const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("quality-figures");
-      if (!fresh) throw new Error("the page came back without figures");
-      figures.replaceChildren(...fresh.childNodes);
-      this.dispatchEvent(new CustomEvent("accord-quality-updated", { bubbles: true }));
-    } finally {
-      figures.removeAttribute("aria-busy");
-    }
+    await refreshRegion("quality-figures");
+    this.dispatchEvent(new CustomEvent("accord-quality-updated", { bubbles: true }));
   }
 
   methodName(value) {
