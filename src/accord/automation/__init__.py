@@ -1,4 +1,8 @@
-"""Automation around labeling: near-duplicate detection and personal data (PII) policies."""
+"""Models in the loop, as pure algorithms (no database imports): model backends
+(``accord.automation.backends``), embeddings and vector search (``embeddings``), active-learning
+strategies (``active_learning``), weak supervision (``weak_supervision``), near-duplicate
+detection and personal-data policies (re-exported here). The heavier modules are imported by
+name, so importing this package stays cheap."""
 
 from accord.automation import pii
 from accord.automation.near_duplicates import (
