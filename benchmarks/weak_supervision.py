@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -36,74 +38,11 @@ LABELS = ["negative", "positive"]
 T = TypeVar("T")
 
 
-def keywords(name: str, label: str, words: list[str]) -> LabelingFunctionSpec:
-    return LabelingFunctionSpec(name, "keywords", label, {"keywords": words, "field": "text"})
-
-
-def regex(name: str, label: str, pattern: str) -> LabelingFunctionSpec:
-    return LabelingFunctionSpec(name, "regex", label, {"pattern": pattern, "field": "text"})
-
-
+# Written once from general sentiment vocabulary, before any figure was seen; the tests of
+# accord.automation.weak_supervision use the same list.
 FUNCTIONS = [
-    keywords(
-        "pos_great",
-        "positive",
-        [
-            "great",
-            "excellent",
-            "wonderful",
-            "amazing",
-            "terrific",
-            "superb",
-            "brilliant",
-            "masterpiece",
-        ],
-    ),
-    keywords(
-        "pos_good",
-        "positive",
-        ["good", "best", "better", "fine", "nice", "enjoyable", "pleasant", "solid"],
-    ),
-    keywords(
-        "pos_fun",
-        "positive",
-        ["funny", "fun", "charming", "delightful", "entertaining", "hilarious", "witty"],
-    ),
-    keywords(
-        "pos_beauty",
-        "positive",
-        ["beautiful", "beautifully", "moving", "touching", "powerful", "gorgeous", "stunning"],
-    ),
-    keywords(
-        "neg_bad", "negative", ["bad", "worst", "worse", "awful", "terrible", "horrible", "poor"]
-    ),
-    keywords(
-        "neg_boring",
-        "negative",
-        ["dull", "boring", "bored", "tedious", "tiresome", "bland", "flat"],
-    ),
-    keywords(
-        "neg_mess",
-        "negative",
-        ["mess", "messy", "fails", "failed", "failure", "waste", "pointless", "stupid"],
-    ),
-    keywords(
-        "neg_lacks",
-        "negative",
-        ["lacks", "lacking", "unfunny", "mediocre", "predictable", "lame"],
-    ),
-    regex(
-        "neg_negated_praise",
-        "negative",
-        r"\b(?:not|never|n't|no)\s+(?:\w+\s+)?"
-        r"(?:good|great|funny|interesting|worth|enough|much)\b",
-    ),
-    regex(
-        "pos_well_made",
-        "positive",
-        r"\b(?:well|beautifully|wonderfully|brilliantly|skillfully)\s+"
-        r"(?:made|acted|crafted|written|done|observed|directed)\b|\bmust[- ]see\b",
-    ),
+    LabelingFunctionSpec(**spec)
+    for spec in json.loads((Path(__file__).parent / "sst2_sentiment_functions.json").read_text())
 ]
 
 

@@ -5,6 +5,7 @@ quality engine's aggregators, and the label model on SST-2."""
 from __future__ import annotations
 
 import csv
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -450,62 +451,10 @@ def test_fixed_class_balance_is_kept() -> None:
 # ---------------------------------------------------------------------------------- SST-2
 # The labeling functions of benchmarks/weak_supervision.py, from general sentiment vocabulary.
 SST2_FUNCTIONS = [
-    keywords(
-        "pos_great",
-        "positive",
-        [
-            "great",
-            "excellent",
-            "wonderful",
-            "amazing",
-            "terrific",
-            "superb",
-            "brilliant",
-            "masterpiece",
-        ],
-    ),
-    keywords(
-        "pos_good",
-        "positive",
-        ["good", "best", "better", "fine", "nice", "enjoyable", "pleasant", "solid"],
-    ),
-    keywords(
-        "pos_fun",
-        "positive",
-        ["funny", "fun", "charming", "delightful", "entertaining", "hilarious", "witty"],
-    ),
-    keywords(
-        "pos_beauty",
-        "positive",
-        ["beautiful", "beautifully", "moving", "touching", "powerful", "gorgeous", "stunning"],
-    ),
-    keywords(
-        "neg_bad", "negative", ["bad", "worst", "worse", "awful", "terrible", "horrible", "poor"]
-    ),
-    keywords(
-        "neg_boring",
-        "negative",
-        ["dull", "boring", "bored", "tedious", "tiresome", "bland", "flat"],
-    ),
-    keywords(
-        "neg_mess",
-        "negative",
-        ["mess", "messy", "fails", "failed", "failure", "waste", "pointless", "stupid"],
-    ),
-    keywords(
-        "neg_lacks", "negative", ["lacks", "lacking", "unfunny", "mediocre", "predictable", "lame"]
-    ),
-    regex(
-        "neg_negated_praise",
-        "negative",
-        r"\b(?:not|never|n't|no)\s+(?:\w+\s+)?(?:good|great|funny|interesting|worth|enough|much)\b",
-    ),
-    regex(
-        "pos_well_made",
-        "positive",
-        r"\b(?:well|beautifully|wonderfully|brilliantly|skillfully)\s+"
-        r"(?:made|acted|crafted|written|done|observed|directed)\b|\bmust[- ]see\b",
-    ),
+    LabelingFunctionSpec(**spec)
+    for spec in json.loads(
+        (Path(__file__).parents[2] / "benchmarks" / "sst2_sentiment_functions.json").read_text()
+    )
 ]
 
 
