@@ -132,7 +132,13 @@ def git_commit() -> str:
     found = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     )
-    return found.stdout.strip() or "uncommitted"
+    commit = found.stdout.strip() or "uncommitted"
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{commit} with uncommitted changes" if dirty else commit
 
 
 def pct(values: list[float], q: float) -> float:

@@ -180,3 +180,46 @@ def test_quality_runs_locally_and_prints_agreement_and_suspects(
     assert float(value) == pytest.approx(percent_agreement(frame), abs=5e-4)
     assert out[-1].startswith("item 3  sentiment: 'positive' -> 'negative'  score 0.33")
     assert "2 of 3 labels give the consensus 'positive'" in out[-1]
+
+
+def test_a_local_import_checks_for_duplicates_as_a_recorded_job(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """Without a server the check runs at once, recorded as a finished job whose groups hold
+    the exact duplicate pair the import brought in; --no-check-duplicates runs none."""
+    from sqlalchemy import select
+
+    from accord.config import Settings
+    from accord.db.engine import open_database
+    from accord.db.models import Item, ItemDuplicate, Job
+
+    run(data_dir, "init", "--password", "adminpass1")
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(SCHEMA)
+    run(data_dir, "project", "create", "reviews", "--schema", str(schema))
+    source = tmp_path / "items.jsonl"
+    texts = ["a quiet film about loss", "A quiet  FILM about loss", "loud and empty"]
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    out = run(data_dir, "import", "reviews", str(source)).stdout.splitlines()
+    assert out[0].startswith("imported 3 items, skipped 0 duplicates")
+    assert out[1].startswith("duplicates check (job 1): 1 groups, 1 redundant items")
+    more = tmp_path / "more.jsonl"
+    more.write_text(json.dumps({"text": "LOUD and empty"}) + "\n")
+    out = run(data_dir, "import", "reviews", str(more), "--no-check-duplicates").stdout
+    assert out.startswith("imported 1 items") and "duplicates check" not in out
+
+    db = open_database(Settings(data_dir=data_dir))
+    try:
+        with db.transaction(write=False) as session:
+            (job,) = session.scalars(select(Job).where(Job.kind == "duplicates"))
+            assert (job.status, job.project_id) == ("finished", 1)
+            assert job.params == {"trigger": "import", "import_batch_id": 1}
+            assert job.result is not None and job.result["n_redundant"] == 1
+            ids = list(session.scalars(select(Item.id).order_by(Item.id)))
+            rows = session.scalars(select(ItemDuplicate).order_by(ItemDuplicate.item_id))
+            assert [(r.item_id, r.group_id, r.method) for r in rows] == [
+                (ids[0], ids[0], "exact"),
+                (ids[1], ids[0], "exact"),
+            ]
+    finally:
+        db.dispose()

@@ -331,6 +331,13 @@ def import_(
     copy_media: Annotated[
         bool, typer.Option("--copy", help="Folders: copy media into storage.")
     ] = False,
+    check_duplicates: Annotated[
+        bool,
+        typer.Option(
+            help="Check the project for duplicates after the import (locally: at once; "
+            "with --url: as a job on the server)."
+        ),
+    ] = True,
     url: UrlOpt = None,
     token: TokenOpt = None,
     as_user: AsUserOpt = None,
@@ -342,8 +349,11 @@ def import_(
     started = time.perf_counter()
     if url:
         with _client(url, token) as client:
-            batch = client.import_file(_project_ref(project), source, format=format)
+            batch = client.import_file(
+                _project_ref(project), source, format=format, check_duplicates=check_duplicates
+            )
             n_items, n_dup = batch.n_items, batch.n_duplicates
+            check_job = batch.duplicates_job_id
     else:
         db, target, user = _local_project(project, as_user)
         fmt = format or detect_format(str(source))
@@ -368,6 +378,40 @@ def import_(
     typer.echo(
         f"imported {n_items} items, skipped {n_dup} duplicates"
         f" in {seconds:.1f} s ({rate:,.0f} rows/s)"
+    )
+    if url:
+        if check_job is not None:
+            typer.echo(f"duplicates check queued on the server: job {check_job}")
+    elif check_duplicates:
+        _check_duplicates_after_import(db, target.id, user.id, report.batch_id)
+
+
+def _check_duplicates_after_import(db: Any, project_id: int, user_id: int, batch_id: int) -> None:
+    """The duplicates check queued after every import, run here and now as a recorded job (as
+    the server would run it), and its outcome in one line."""
+    from accord.db.models import Job
+    from accord.jobs.duplicate_kinds import check_after_import
+    from accord.jobs.runners import InlineRunner, follow_up_on
+
+    runner = InlineRunner(db, get_settings())
+    origin = {"import_batch_id": batch_id}
+    job_id = check_after_import(db, follow_up_on(db, runner), project_id, user_id, origin)
+    if job_id is None:
+        typer.echo("duplicates check: could not be started", err=True)
+        return
+    with db.transaction(write=False) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        status, result, error = job.status, job.result, job.error
+    if status in ("queued", "running"):  # a check a server queued before, still to read
+        typer.echo(f"duplicates check: job {job_id}, {status} on the server, covers this import")
+        return
+    if status != "finished" or result is None:
+        typer.echo(f"duplicates check (job {job_id}) failed: {error}", err=True)
+        return
+    typer.echo(
+        f"duplicates check (job {job_id}): {result['n_groups']} groups, "
+        f"{result['n_redundant']} redundant items ({result['seconds']:.1f} s)"
     )
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     s3_prefix: str = ""
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
+    guideline_image_max_bytes: int = Field(
+        default=5 * 1024 * 1024, description="The largest guideline image a manager may upload."
+    )
     session_hours: float = 24.0 * 7
     secure_cookies: bool = False
     default_lease_seconds: int = 1800

@@ -73,6 +73,10 @@ class InvalidResult(AccordError):
         super().__init__(text)
 
 
+class TooLarge(InvalidInput):
+    """An uploaded file is over a size limit; ``details`` names the field and the limit."""
+
+
 class SchemaError(InvalidInput):
     """A labeling schema document is invalid; ``details`` lists each problem with its location."""
 

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from accord.core import imports
+from accord.core import adjudication, imports
 from accord.db.engine import Database
 from accord.db.models import Project, User
 from accord.io import read_records_from_objects
 from accord.quality import box_f1, span_f1
+from tests.api.helpers import wait_for_job
 from tests.conftest import Actor, Factory
 
 TEXT = "Alice met Bob in Paris"  # Alice 0-5, Bob 10-13, Paris 17-22
@@ -435,10 +436,72 @@ def test_changing_the_threshold_judges_the_done_items_again(
             "items"
         ]
     }
-    for value, expected in ((0.9, [ids["split"]]), (0.0, [])):
-        client.patch(
+
+    def change(value: float) -> int | None:
+        saved = client.patch(
             f"/api/v1/projects/{project.id}",
             json={"adjudication_below": value},
             headers=admin.headers,
-        ).raise_for_status()
-        assert open_items() == expected
+        )
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["adjudication_below"] == value
+        return saved.json()["adjudication_job_id"]  # type: ignore[no-any-return]
+
+    job_id = change(0.9)  # judged again in the background
+    assert job_id is not None
+    job = wait_for_job(client, job_id, admin.headers)
+    assert (job["kind"], job["status"], job["project_id"]) == (
+        "adjudication_recheck",
+        "finished",
+        project.id,
+    )
+    assert job["progress"] == 2  # both done items judged
+    assert {k: job["result"][k] for k in ("n_items", "n_opened", "n_withdrawn", "n_open")} == {
+        "n_items": 2,
+        "n_opened": 1,
+        "n_withdrawn": 0,
+        "n_open": 1,
+    }
+    assert job["result"]["superseded"] is False
+    assert open_items() == [ids["split"]]
+    assert change(0.9) is None  # saving the same value judges nothing again
+    events = client.get(f"/api/v1/projects/{project.id}/audit", headers=admin.headers).json()
+    rechecks = [e for e in events if e["action"] == "adjudication.recheck"]
+    assert len(rechecks) == 1 and rechecks[0]["details"]["job_id"] == job_id
+    assert rechecks[0]["actor_id"] == admin.user.id
+    assert change(0.0) is None  # turned off: the open cases are withdrawn at once
+    assert open_items() == []
+
+
+def test_a_recheck_goes_in_chunks_and_stops_when_the_threshold_changes_again(
+    client: TestClient, db: Database, admin: Actor, decided: dict[str, Any]
+) -> None:
+    pid, ids = decided["pid"], decided["ids"]
+    url = f"/api/v1/projects/{pid}/adjudications"
+    resolved = client.post(
+        f"{url}/{ids[2]}",
+        json={"picked_annotation_id": decided["annotations"][2][0]["id"]},
+        headers=admin.headers,
+    )
+    assert resolved.status_code == 200, resolved.text
+    lower = 0.5  # item 0 (agreement 0.41) stays open, item 2 stays decided
+    seen: list[int] = []
+    with db.transaction() as session:
+        project = session.get(Project, pid)
+        assert project is not None
+        project.adjudication_below = lower
+    report = adjudication.run_recheck(db, pid, lower, progress=seen.append, chunk=1)
+    assert seen == [1, 2, 3]  # one item per chunk
+    assert (report["n_items"], report["n_opened"], report["n_updated"]) == (3, 0, 1)
+    assert (report["n_withdrawn"], report["n_open"], report["superseded"]) == (0, 1, False)
+    listed = client.get(url, headers=admin.headers).json()
+    assert [(a["item_id"], a["status"]) for a in listed] == [(ids[0], "open"), (ids[2], "resolved")]
+    assert f"{lower:.2f}" in listed[0]["reason"]
+    # A run queued for an older value does nothing once the threshold changed again.
+    stale = adjudication.run_recheck(db, pid, 0.99, progress=seen.append)
+    assert (stale["superseded"], stale["n_items"], stale["n_opened"]) == (True, 0, 0)
+    assert seen == [1, 2, 3]
+    assert [a["item_id"] for a in client.get(url, headers=admin.headers).json()] == [
+        ids[0],
+        ids[2],
+    ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -316,10 +317,11 @@ def test_bccd_near_duplicate_images_in_media_storage(
     project = factory.project(admin, schema=IMAGE_SCHEMA)
     imported = client.post(
         f"/api/v1/projects/{project.id}/imports/folder",
-        json={"path": str(IMAGES), "copy_media": True},
+        json={"path": str(IMAGES), "copy_media": True, "check_duplicates": False},
         headers=admin.headers,
     )
     assert imported.status_code == 201 and imported.json()["n_items"] == 364
+    assert imported.json()["duplicates_job_id"] is None
     result = run_check(client, project.id, admin, methods=["exact", "text", "image"])
     assert result["skipped"] == {}
     names = {i.id: i.meta["filename"] for i in items_in_order(db, project.id)}
@@ -407,6 +409,145 @@ def test_an_import_job_queues_a_check_unless_asked_not_to(
 
     again = upload(check_duplicates="false")
     assert again["duplicates_job_id"] is None and again["n_duplicates"] == len(DUPLICATED)
+
+
+def duplicate_jobs(db: Database, project_id: int) -> list[Job]:
+    with db.transaction(write=False) as session:
+        return list(
+            session.scalars(
+                select(Job)
+                .where(Job.project_id == project_id, Job.kind == "duplicates")
+                .order_by(Job.id)
+            )
+        )
+
+
+def assert_exact_pair_found(
+    client: TestClient, db: Database, actor: Actor, batch: dict[str, Any], pair: set[int]
+) -> dict[str, Any]:
+    """The check queued after the import ``batch`` finished and grouped the ``pair`` of items,
+    the later one linked to the earlier by the exact method."""
+    job = wait_for_job(client, batch["duplicates_job_id"], actor.headers)
+    assert job["status"] == "finished", job["error"]
+    assert job["kind"] == "duplicates"
+    project_id = job["project_id"]
+    first, second = sorted(pair)
+    assert pair <= stored_groups(db, project_id)[first]
+    with db.transaction(write=False) as session:
+        queued = session.get(Job, job["id"])
+        assert queued is not None
+        assert queued.params == {"trigger": "import", "import_batch_id": batch["id"]}
+        row = session.get(ItemDuplicate, second)
+        assert row is not None and (row.group_id, row.method, row.similarity) == (
+            first,
+            "exact",
+            1.0,
+        )
+    return dict(job["result"])
+
+
+def test_synchronous_imports_queue_a_check_unless_asked_not_to(
+    client: TestClient, factory: Factory, admin: Actor, db: Database
+) -> None:
+    # POST /imports: a file whose rows repeat each other (not byte for byte)
+    project = factory.project(admin, schema=sentiment_schema())
+    api = f"/api/v1/projects/{project.id}"
+    rows = "".join(json.dumps({"text": t}) + "\n" for t in DUPLICATED)
+    done = client.post(
+        f"{api}/imports",
+        files={"file": ("rows.jsonl", io.BytesIO(rows.encode()), "application/x-ndjson")},
+        headers=admin.headers,
+    )
+    assert done.status_code == 201, done.text
+    batch = done.json()
+    assert batch["n_items"] == len(DUPLICATED) and batch["duplicates_job_id"] is not None
+    ids = [i.id for i in items_in_order(db, project.id)]
+    result = assert_exact_pair_found(client, db, admin, batch, {ids[0], ids[1]})
+    assert (result["n_groups"], result["n_redundant"]) == (2, 3)
+
+    # POST /items: an item repeating one imported before
+    listed = client.post(
+        f"{api}/items",
+        json={"items": [{"text": "An Original   story with a heart"}]},
+        headers=admin.headers,
+    )
+    assert listed.status_code == 201, listed.text
+    added = listed.json()
+    newest = items_in_order(db, project.id)[-1].id
+    result = assert_exact_pair_found(client, db, admin, added, {ids[5], newest})
+    assert (result["n_groups"], result["n_redundant"]) == (3, 4)
+    report = client.get(f"{api}/duplicates", headers=admin.headers).json()
+    assert report["last_job"]["id"] == added["duplicates_job_id"]
+
+    # Asked not to, neither queues a check.
+    again = client.post(
+        f"{api}/items",
+        json={"items": [{"text": "AN ORIGINAL STORY WITH A HEART"}], "check_duplicates": False},
+        headers=admin.headers,
+    )
+    assert again.status_code == 201 and again.json()["duplicates_job_id"] is None
+    file_again = client.post(
+        f"{api}/imports",
+        files={"file": ("more.jsonl", io.BytesIO(b'{"text": "nothing HERE repeats"}\n'))},
+        data={"check_duplicates": "false"},
+        headers=admin.headers,
+    )
+    assert file_again.status_code == 201 and file_again.json()["duplicates_job_id"] is None
+    assert [j.id for j in duplicate_jobs(db, project.id)] == [
+        batch["duplicates_job_id"],
+        added["duplicates_job_id"],
+    ]
+
+
+def test_a_folder_import_queues_a_check_that_groups_identical_images(
+    client: TestClient, factory: Factory, admin: Actor, db: Database, tmp_path: Path
+) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    same = (IMAGES / "BloodImage_00037.jpg").read_bytes()
+    (folder / "a.jpg").write_bytes(same)
+    (folder / "b.jpg").write_bytes(same)
+    (folder / "c.jpg").write_bytes((IMAGES / "BloodImage_00001.jpg").read_bytes())
+    project = factory.project(admin, schema=IMAGE_SCHEMA)
+    done = client.post(
+        f"/api/v1/projects/{project.id}/imports/folder",
+        json={"path": str(folder), "copy_media": True},
+        headers=admin.headers,
+    )
+    assert done.status_code == 201, done.text
+    job = wait_for_job(client, done.json()["duplicates_job_id"], admin.headers)
+    assert job["status"] == "finished", job["error"]
+    a, b, _ = [i.id for i in items_in_order(db, project.id)]
+    assert stored_groups(db, project.id) == {a: {a, b}}
+    with db.transaction(write=False) as session:
+        row = session.get(ItemDuplicate, b)
+        assert row is not None and (row.method, row.similarity) == ("image", 1.0)
+
+
+def test_an_import_joins_a_check_still_waiting_to_start(
+    client: TestClient, factory: Factory, admin: Actor, db: Database
+) -> None:
+    """A check queued after an earlier import that has not started reads the new items too:
+    the next import names it instead of queueing a second one."""
+    project = factory.project(admin, schema=sentiment_schema())
+    with db.transaction() as session:
+        waiting = Job(
+            kind="duplicates",
+            project_id=project.id,
+            created_by=admin.user.id,
+            params={"trigger": "import", "import_batch_id": 0},
+        )
+        manual = Job(kind="duplicates", project_id=project.id, params={"threshold": 0.9})
+        session.add_all([waiting, manual])
+        session.flush()
+        waiting_id = waiting.id
+    done = client.post(
+        f"/api/v1/projects/{project.id}/items",
+        json={"items": [{"text": "one"}, {"text": "ONE"}]},
+        headers=admin.headers,
+    )
+    assert done.status_code == 201 and done.json()["duplicates_job_id"] == waiting_id
+    assert len(duplicate_jobs(db, project.id)) == 2
 
 
 def test_the_sdk_checks_reads_and_acts(

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from statsmodels.stats.proportion import proportion_confint
 
 from accord.core.gold import compare
+from accord.db.models import Annotation, Assignment, AuditEvent, Item
 from accord.schema import parse_schema
 from tests.api.helpers import add_items
 from tests.conftest import TEXT_SCHEMA, Actor, Factory
@@ -156,6 +158,96 @@ def test_accuracy_per_annotator_with_wilson_intervals_and_the_pause_rule(
         200,
         204,
     )
+
+
+def test_a_paused_annotator_cannot_submit_and_their_lease_goes_to_someone_else(
+    client: TestClient, db: Any, factory: Factory, admin: Actor
+) -> None:
+    paused, other, reviewer = factory.user(), factory.user(), factory.user()
+    project = factory.project(
+        admin,
+        gold_rate=0.0,  # `next` serves the ordinary item; the gold item is answered by its id
+        gold_min_answers=1,
+        gold_pause_below=0.5,
+        members={"annotator": paused, "annotator2": other, "reviewer": reviewer},
+        overlap=1,
+    )
+    add_items(db, project, admin.user, ["held", "known"])
+    ids = _items(client, project.id, admin)
+    _make_gold(client, project.id, ids["known"], admin, "positive")
+    url = f"/api/v1/projects/{project.id}"
+    lease = client.post(f"{url}/next", headers=paused.headers)
+    assert lease.status_code == 200 and lease.json()["item"]["id"] == ids["held"]
+    wrong = client.post(
+        f"{url}/items/{ids['known']}/annotations",
+        json={"result": {"sentiment": "negative"}},
+        headers=paused.headers,
+    )
+    assert wrong.status_code == 201, wrong.text  # the answer that pauses them is stored
+    pauses = client.get(f"{url}/pauses", headers=admin.headers).json()
+    assert [p["user_id"] for p in pauses] == [paused.user.id]
+
+    refused_next = client.post(f"{url}/next", headers=paused.headers)
+    refused = client.post(
+        f"{url}/items/{ids['held']}/annotations",
+        json={"result": {"sentiment": "positive"}, "lead_time": 3.0},
+        headers=paused.headers,
+    )
+    assert refused.status_code == refused_next.status_code == 403
+    assert refused.json() == refused_next.json()  # the same reason as `next` gives
+    assert refused.json()["detail"] == (
+        "you are paused on this project: gold accuracy 0% (0 of 1) is under the project's 50%; "
+        "a manager can let you continue"
+    )
+    skipped = client.post(
+        f"{url}/items/{ids['held']}/skip", json={"reason": "unsure"}, headers=paused.headers
+    )
+    assert skipped.status_code == 403 and skipped.json() == refused_next.json()
+    with db.transaction(write=False) as session:
+        held = session.get(Item, ids["held"])
+        assert held is not None and (held.status, held.n_assigned, held.n_done) == ("open", 0, 0)
+        mine = session.execute(
+            select(Assignment.item_id, Assignment.state).where(Assignment.user_id == paused.user.id)
+        ).all()
+        assert mine == [(ids["known"], "submitted")]  # the lease on "held" was given back
+        assert session.scalars(
+            select(Annotation.item_id).where(Annotation.user_id == paused.user.id)
+        ).all() == [ids["known"]]
+        pause_event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.project_id == project.id, AuditEvent.action == "member.pause"
+            )
+        ).one()
+        assert pause_event.details["released_items"] == [ids["held"]]
+        submits = session.scalars(
+            select(AuditEvent.entity_id).where(
+                AuditEvent.project_id == project.id, AuditEvent.action == "annotation.submit"
+            )
+        ).all()
+        assert len(submits) == 1
+
+    # The slot is free at once: another annotator gets the item and answers it.
+    taken = client.post(f"{url}/next", headers=other.headers)
+    assert taken.status_code == 200 and taken.json()["item"]["id"] == ids["held"]
+    client.post(
+        f"{url}/items/{ids['held']}/annotations",
+        json={"result": {"sentiment": "positive"}},
+        headers=other.headers,
+    ).raise_for_status()
+    # Reviewers still fix answers, the paused annotator's included.
+    answer = wrong.json()["id"]
+    fixed = client.put(
+        f"{url}/annotations/{answer}",
+        json={"result": {"sentiment": "positive"}},
+        headers=reviewer.headers,
+    )
+    assert fixed.status_code == 201, fixed.text
+    assert fixed.json()["user_id"] == reviewer.user.id
+    # Resumed, the annotator is served again (nothing is left for them here).
+    client.post(
+        f"{url}/members/{paused.user.username}/resume", headers=admin.headers
+    ).raise_for_status()
+    assert client.post(f"{url}/next", headers=paused.headers).status_code == 204
 
 
 def test_answers_are_compared_per_control() -> None:

@@ -183,6 +183,7 @@ def test_spans_feedback_scores_f1_and_the_guideline_names_the_control(
     assert fb["guideline"] == {
         "heading": "Entities",
         "text": "Mark PER for people and ORG for companies.",
+        "html": "<p>Mark PER for people and ORG for companies.</p>\n",
     }
     assert fb["correct_answer"]["entities"] == truth["entities"]
     assert [(e["label"], e["start"], e["end"]) for e in fb["answer"]["entities"]] == [
@@ -517,6 +518,54 @@ def test_qualification_then_recalibration(
         .json()["detail"]
         .startswith("recalibration needed: you did not pass (0 of 1 right")
     )
+
+
+def test_a_qualification_due_during_a_recalibration_supersedes_it(
+    client: TestClient, db: Database, factory: Factory, admin: Actor
+) -> None:
+    worker = factory.user()
+    project, answers, _ = _setup(client, db, factory, admin, members={"annotator": worker})
+    h = worker.headers
+    lease = client.post(_api(project, "/next"), headers=h).json()
+    client.post(
+        _api(project, f"/items/{lease['item']['id']}/annotations"),
+        json={"result": {"sentiment": "positive"}},
+        headers=h,
+    ).raise_for_status()  # under version 1
+    _publish(
+        client, project, admin, GUIDELINES + "\nNew rule.", "new rule",
+        requires_recalibration=True, recalibration_items=2,
+    )  # fmt: skip
+    recalibration = client.post(_api(project, "/qualification/start"), headers=h).json()
+    assert (recalibration["kind"], recalibration["status"]) == ("recalibration", "in_progress")
+    client.patch(
+        _api(project), json={"qualification_items": 2}, headers=admin.headers
+    ).raise_for_status()
+    status = client.get(_api(project, "/qualification"), headers=h).json()
+    assert (status["state"], status["kind"]) == ("needed", "qualification")
+
+    started = client.post(_api(project, "/qualification/start"), headers=h)
+    assert started.status_code == 200, started.text
+    assert (started.json()["kind"], started.json()["status"]) == ("qualification", "in_progress")
+    assert started.json()["id"] != recalibration["id"]
+    with db.transaction(write=False) as session:
+        closed = session.get(Qualification, recalibration["id"])
+        assert closed is not None and closed.status == "superseded"
+        assert closed.finished_at is not None
+        event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.project_id == project.id, AuditEvent.action == "qualification.start"
+            )
+        ).one()
+        assert event.details["superseded"] == [recalibration["id"]]
+    feedback = _qualify(client, project, worker, answers, [True, True])
+    assert feedback[-1]["qualification"]["status"] == "passed"
+    assert client.post(_api(project, "/next"), headers=h).status_code == 200
+    history = client.get(_api(project, "/qualifications"), headers=admin.headers).json()
+    assert [(r["kind"], r["status"]) for r in history] == [
+        ("qualification", "passed"),
+        ("recalibration", "superseded"),
+    ]
 
 
 def test_the_guidelines_diff_endpoint(

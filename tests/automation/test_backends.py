@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pandas as pd
 import pytest
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
 from accord.automation.backends import (
@@ -125,6 +128,36 @@ def test_text_classifier_learns_sst2_sentiment(sst2: pd.DataFrame) -> None:
         assert p.probas["neutral"] == 0.0  # never seen in training
         assert p.score == max(p.probas.values()) == p.probas[p.result["sentiment"]]
         assert 0.5 <= p.score <= 1.0
+
+
+def test_text_classifier_chooses_c_by_cross_validated_log_loss(sst2: pd.DataFrame) -> None:
+    """The automatic C equals the grid value scikit-learn's own cross-validation prefers, and
+    few labels of some class fall back to C = 1."""
+    train = sst2.iloc[:1500]
+    model = create_backend("text_classifier", sentiment_spec())
+    model.fit(examples_of(train))
+    texts, labels = train["text"].tolist(), train["label"].to_numpy()
+    matrix = TfidfVectorizer(
+        ngram_range=(1, 2), sublinear_tf=True, max_features=200_000, dtype=np.float32
+    ).fit_transform(texts)
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    losses = {
+        c: -cross_val_score(
+            LogisticRegression(C=c, solver="liblinear"), matrix, labels, cv=folds,
+            scoring="neg_log_loss",
+        ).mean()
+        for c in (0.25, 1.0, 4.0, 16.0)
+    }  # fmt: skip
+    assert model.fitted_C == min(losses, key=losses.__getitem__)
+    assert model.fitted_C != 1.0  # 1,500 labels: weaker regularisation wins here
+    few = examples_of(train.iloc[:40])
+    positives = [e for e in few if e.result["sentiment"] == "positive"]
+    scarce = [e for e in few if e.result["sentiment"] == "negative"][:2] + positives
+    model.fit(scarce)
+    assert model.fitted_C == 1.0
+    fixed = create_backend("text_classifier", sentiment_spec({"C": 4.0}))
+    fixed.fit(examples_of(train))
+    assert fixed.fitted_C == 4.0
 
 
 def test_text_classifier_version_is_deterministic_and_follows_the_data(sst2: pd.DataFrame) -> None:
@@ -592,3 +625,85 @@ def test_top_k_by_groups_equals_a_full_selection(m: int, n: int, k: int) -> None
     expected = np.sort(np.argpartition(sim, n - k, axis=1)[:, n - k :], axis=1)
     assert np.array_equal(np.sort(top_k(sim, k), axis=1), expected)
     assert np.array_equal(np.sort(top_k(sim, n), axis=1), np.tile(np.arange(n), (m, 1)))
+
+
+@pytest.fixture(scope="module")
+def sst2_vectors_6000(sst2: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """64-d TF-IDF/SVD vectors of the 6,000 SST-2 sentences (those with any term)."""
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(sst2["text"])
+    vectors = TruncatedSVD(n_components=64, random_state=0).fit_transform(tfidf)
+    keep = np.linalg.norm(vectors, axis=1) > 0
+    return vectors[keep].astype(np.float32), sst2["label"].to_numpy()[keep]
+
+
+def test_knn_beyond_the_exact_limit_searches_the_approximate_index(
+    sst2_vectors_6000: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """With the limit forced down to 1,000 labelled items, 5,000 SST-2 examples are searched
+    through usearch's HNSW index: at least 98% of the labels (and the accuracy on the true
+    labels within one point) are those of the exact search; at or under the limit nothing
+    changes, the version included."""
+    pytest.importorskip("usearch")
+    vectors, labels = sst2_vectors_6000
+    examples = [
+        Example(i, {}, {"sentiment": lab}, vectors[i]) for i, lab in enumerate(labels[:5000])
+    ]
+    tasks = [Task(i, {}, vectors[i]) for i in range(5000, len(vectors))]
+    truth = labels[5000:]
+    assert len(tasks) > 900
+    names = ("negative", "positive")
+    exact = create_backend("knn", knn_spec(names, k=10))
+    approximate = create_backend("knn", knn_spec(names, k=10, exact_limit=1000))
+    at_limit = create_backend("knn", knn_spec(names, k=10, exact_limit=5000))
+    versions = [b.fit(examples) for b in (exact, approximate, at_limit)]
+    assert [b.search for b in (exact, approximate, at_limit)] == [
+        "exact",
+        "usearch",
+        "exact",
+    ]
+    assert versions[0] == versions[2] != versions[1]
+
+    expected = exact.predict(tasks)
+    got = approximate.predict(tasks)
+    assert [p.item_id for p in got] == [t.item_id for t in tasks]
+    same = [a.result == b.result for a, b in zip(got, expected, strict=True)]
+    assert sum(same) / len(same) >= 0.98
+
+    def accuracy(predictions: list[ModelPrediction]) -> float:
+        hits = [p.result["sentiment"] == t for p, t in zip(predictions, truth, strict=True)]
+        return sum(hits) / len(hits)
+
+    assert accuracy(expected) > 0.6
+    assert abs(accuracy(got) - accuracy(expected)) <= 0.01
+    for p in got:
+        assert p.probas is not None and p.score == max(p.probas.values())
+        assert sum(p.probas.values()) == pytest.approx(1.0)
+    assert at_limit.predict(tasks) == expected
+
+
+def test_knn_stays_exact_without_usearch(
+    sst2_vectors: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the optional package the search beyond the limit is the exact one: the same
+    answers and version as a model under the limit."""
+    vectors, labels = sst2_vectors
+    examples = [
+        Example(i, {}, {"sentiment": lab}, vectors[i]) for i, lab in enumerate(labels[:2000])
+    ]
+    tasks = [Task(i, {}, vectors[i]) for i in range(2000, 2300)]
+    exact = create_backend("knn", knn_spec(("negative", "positive")))
+    version = exact.fit(examples)
+    monkeypatch.setitem(sys.modules, "usearch.index", None)  # importing it now fails
+    fallback = create_backend("knn", knn_spec(("negative", "positive"), exact_limit=100))
+    assert fallback.fit(examples) == version
+    assert fallback.search == "exact"
+    assert fallback.predict(tasks) == exact.predict(tasks)
+
+
+def test_knn_exact_limit_is_checked() -> None:
+    with pytest.raises(BackendError) as exc:
+        create_backend("knn", knn_spec(("a", "b"), exact_limit=-1))
+    assert detail(exc) == {"field": "config.exact_limit", "rule": "range"}
+    with pytest.raises(BackendError) as exc:
+        create_backend("knn", knn_spec(("a", "b"), exact_limit="many"))
+    assert detail(exc) == {"field": "config.exact_limit", "rule": "type"}

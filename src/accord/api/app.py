@@ -77,9 +77,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         api.include_router(module.router)
     api.include_router(projects.schema_router)
-    from accord.api.routes import guideline_examples, performance, threads
+    from accord.api.routes import guideline_examples, guideline_images, performance, threads
 
-    for feedback in (threads, guideline_examples, performance):
+    for feedback in (threads, guideline_examples, guideline_images, performance):
         api.include_router(feedback.router)
     api.include_router(training.router)
     from accord.api.routes import duplicates as duplicate_routes

@@ -22,6 +22,7 @@ from accord.errors import (
     NotFound,
     QuotaReached,
     SchemaError,
+    TooLarge,
     Unauthorized,
 )
 
@@ -34,6 +35,7 @@ STATUS: list[tuple[type[AccordError], int, str]] = [
     (InvalidResult, 422, "invalid_result"),
     (SchemaError, 422, "invalid_schema"),
     (ImportRowError, 422, "invalid_import_row"),
+    (TooLarge, 413, "too_large"),
     (InvalidInput, 422, "invalid_input"),
 ]
 

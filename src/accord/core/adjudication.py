@@ -8,11 +8,18 @@ same label), the per-control scores of :func:`accord.core.gold.compare`. Under t
 with a result (one of the answers, or an edited one), validated like an annotation; the result
 is the item's ground truth, with its provenance: which answer and author (or "edited"), the
 answers and agreement it was decided from, who decided and when.
+
+Changing ``adjudication_below`` judges the done items again: turned off (0), the open
+adjudications are withdrawn in the same transaction; any other new value queues a background job
+(kind ``adjudication_recheck``) that judges the done items in chunks of short transactions, so
+that a project of any size answers the settings change at once and annotators keep working while
+it runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import time
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -24,12 +31,14 @@ from accord.core import audit
 from accord.core.gold import compare
 from accord.core.items import get_item, item_context
 from accord.core.schemas import current_schema, parsed_schema
-from accord.db.models import Adjudication, Annotation, Item, Project, User, utcnow
+from accord.db.engine import Database
+from accord.db.models import Adjudication, Annotation, Item, Job, Project, User, utcnow
 from accord.errors import InvalidInput, NotFound
 from accord.schema import LabelingSchema, validate_result
 
 STATUSES = ("open", "resolved")
 CHUNK = 500
+JOB_KIND = "adjudication_recheck"
 
 
 @dataclass(frozen=True)
@@ -105,13 +114,28 @@ def _reason(result: ItemAgreement, threshold: float, n: int) -> str:
     return text
 
 
-def check_items(session: Session, project: Project, item_ids: Collection[int]) -> None:
+@dataclass
+class Judged:
+    """What judging items did to their adjudications."""
+
+    opened: int = 0
+    updated: int = 0  # still open, with the agreement and reason of the current answers
+    withdrawn: int = 0
+
+    def add(self, other: Judged) -> None:
+        self.opened += other.opened
+        self.updated += other.updated
+        self.withdrawn += other.withdrawn
+
+
+def check_items(session: Session, project: Project, item_ids: Collection[int]) -> Judged:
     """Items that just became done: open an adjudication for those whose answers agree less
     than ``adjudication_below``; an open one whose answers now agree enough is withdrawn.
     Resolved adjudications are left as they are."""
+    judged = Judged()
     threshold = project.adjudication_below
     if threshold <= 0 or not item_ids:
-        return
+        return judged
     schema = parsed_schema(current_schema(session, project).schema)
     answers = current_answers(session, item_ids)
     ids = list(item_ids)
@@ -128,6 +152,7 @@ def check_items(session: Session, project: Project, item_ids: Collection[int]) -
         if result.agreement >= threshold:
             if row is not None:
                 session.delete(row)
+                judged.withdrawn += 1
             continue
         reason = _reason(result, threshold, len(given))
         if row is None:
@@ -140,26 +165,110 @@ def check_items(session: Session, project: Project, item_ids: Collection[int]) -
                     provenance={},
                 )
             )
+            judged.opened += 1
         else:
             row.agreement, row.reason = result.agreement, reason
+            judged.updated += 1
     session.flush()
+    return judged
 
 
-def recheck_project(session: Session, project: Project) -> None:
-    """After ``adjudication_below`` changed: judge every done item again (turned off, the open
-    adjudications are withdrawn; decided ones always stay)."""
-    if project.adjudication_below <= 0:
+def threshold_changed(
+    session: Session, project: Project, before: float, *, actor_id: int | None
+) -> Job | None:
+    """After ``adjudication_below`` was set (it was ``before``): nothing when it is unchanged;
+    turned off, the open adjudications are withdrawn here; otherwise a job that judges every
+    done item again is added in this transaction and returned, for the caller to hand to the
+    job runner once committed. Decided adjudications always stay."""
+    threshold = project.adjudication_below
+    if threshold == before:
+        return None
+    if threshold <= 0:
         session.execute(
             delete(Adjudication).where(
                 Adjudication.project_id == project.id, Adjudication.status == "open"
             )
         )
-        return
-    done = list(
-        session.scalars(select(Item.id).where(Item.project_id == project.id, Item.status == "done"))
+        return None
+    job = Job(
+        kind=JOB_KIND,
+        params={"adjudication_below": threshold, "before": before},
+        project_id=project.id,
+        created_by=actor_id,
     )
-    for k in range(0, len(done), CHUNK):
-        check_items(session, project, done[k : k + CHUNK])
+    session.add(job)
+    session.flush()
+    return job
+
+
+def run_recheck(
+    db: Database,
+    project_id: int,
+    threshold: float,
+    *,
+    actor_id: int | None = None,
+    job_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chunk: int = CHUNK,
+) -> dict[str, Any]:
+    """Judge every done item of the project again under ``threshold`` (what the job does).
+
+    Items are taken in id order, ``chunk`` per write transaction, so submissions go on between
+    the chunks; each chunk reads the project's threshold again (holding its row against a
+    change until the chunk commits) and the run stops, ``superseded``, once the threshold is no
+    longer the one it was queued for: the newer change queued its own run, or withdrew the open
+    cases. ``progress`` gets the number of items judged so far."""
+    started = time.perf_counter()
+    total = Judged()
+    n_items, after, superseded = 0, 0, False
+    while not superseded:
+        with db.transaction() as session:
+            # FOR SHARE on PostgreSQL: a settings change waits for this chunk, submissions don't.
+            project = session.get(Project, project_id, with_for_update={"read": True})
+            if project is None:
+                raise NotFound(f"project {project_id} not found")
+            if project.adjudication_below != threshold:
+                superseded = True
+                continue
+            ids = list(
+                session.scalars(
+                    select(Item.id)
+                    .where(Item.project_id == project_id, Item.status == "done", Item.id > after)
+                    .order_by(Item.id)
+                    .limit(chunk)
+                )
+            )
+            if not ids:
+                break
+            total.add(check_items(session, project, ids))
+        n_items, after = n_items + len(ids), ids[-1]
+        if progress is not None:
+            progress(n_items)
+    with db.transaction() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound(f"project {project_id} not found")
+        report: dict[str, Any] = {
+            "adjudication_below": threshold,
+            "superseded": superseded,
+            "n_items": n_items,
+            "n_opened": total.opened,
+            "n_updated": total.updated,
+            "n_withdrawn": total.withdrawn,
+            "n_open": count_open(session, project),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        audit.record(
+            session,
+            actor_id=actor_id,
+            action="adjudication.recheck",
+            entity="project",
+            entity_id=project_id,
+            project_id=project_id,
+            job_id=job_id,
+            **{k: v for k, v in report.items() if k != "seconds"},
+        )
+    return report
 
 
 def get_adjudication(session: Session, project: Project, item_id: int) -> Adjudication:

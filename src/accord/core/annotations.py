@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.core import audit, gold, overlap, prelabels, reviews
-from accord.core.assignment import claim_for_skip, claim_for_submission
+from accord.core.assignment import check_not_paused, claim_for_skip, claim_for_submission
 from accord.core.items import get_item, item_context
 from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Item, Project, User
@@ -58,6 +58,9 @@ def submit(
     *,
     lead_time: float | None = None,
 ) -> Annotation:
+    """An annotator's answer. A member the gold rule paused is refused before anything is
+    written, like their ``next``; the leases they held were given back when they were paused."""
+    check_not_paused(session, project, user.id)
     item = get_item(session, project, item_id)
     _check_lead_time(lead_time)
     clean, version_id = _validated(session, project, item, result)
@@ -122,6 +125,7 @@ def skip(
     *,
     lead_time: float | None = None,
 ) -> Annotation:
+    check_not_paused(session, project, user.id)  # a paused member neither answers nor skips
     item = get_item(session, project, item_id)
     _check_lead_time(lead_time)
     claim_for_skip(session, project, item.id, user.id)

@@ -9,6 +9,7 @@ PostgreSQL never lose an increment; on SQLite write transactions are serialised 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,15 +53,49 @@ def reclaim_expired(session: Session, project: Project, now: datetime) -> int:
         )
         .returning(Assignment.item_id)
     ).all()
-    if freed:
-        items = Item.__table__.c
-        session.connection().execute(
-            update(Item)
-            .where(items.id == bindparam("item"))
-            .values(n_assigned=items.n_assigned - bindparam("n")),
-            [{"item": item, "n": n} for item, n in Counter(freed).items()],
-        )
+    _free_slots(session, freed)
     return len(freed)
+
+
+def release_leases(session: Session, project: Project, user_id: int) -> list[int]:
+    """Give back every item the member holds on a lease, expired or not, so that others get the
+    slots at once (when the gold rule pauses them). Work a reviewer sent back stays theirs: its
+    slot carries their rejected answer. Returns the freed item ids."""
+    freed = session.scalars(
+        delete(Assignment)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.user_id == user_id,
+            Assignment.state == "leased",
+        )
+        .returning(Assignment.item_id)
+    ).all()
+    _free_slots(session, freed)
+    return sorted(freed)
+
+
+def _free_slots(session: Session, item_ids: Sequence[int]) -> None:
+    """One slot less on each item per deleted lease (one UPDATE per item, arithmetic in SQL)."""
+    if not item_ids:
+        return
+    items = Item.__table__.c
+    session.connection().execute(
+        update(Item)
+        .where(items.id == bindparam("item"))
+        .values(n_assigned=items.n_assigned - bindparam("n")),
+        [{"item": item, "n": n} for item, n in Counter(item_ids).items()],
+    )
+
+
+def check_not_paused(session: Session, project: Project, user_id: int) -> None:
+    """Forbidden while the member is paused on the project (the gold rule): no new lease and no
+    answer until a manager resumes them."""
+    membership = session.get(Membership, (project.id, user_id))
+    if membership is not None and membership.paused_at is not None:
+        raise Forbidden(
+            f"you are paused on this project: {membership.pause_reason}; "
+            "a manager can let you continue"
+        )
 
 
 def current_lease(session: Session, project: Project, user_id: int, now: datetime) -> Lease | None:
@@ -102,12 +137,7 @@ def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
     """Work sent back by a reviewer first, then the annotator's current lease, then a new lease:
     a gold item at the project's gold rate, otherwise the item the project's strategy picks."""
     now = utcnow()
-    membership = session.get(Membership, (project.id, user_id))
-    if membership is not None and membership.paused_at is not None:
-        raise Forbidden(
-            f"you are paused on this project: {membership.pause_reason}; "
-            "a manager can let you continue"
-        )
+    check_not_paused(session, project, user_id)
     training.check_gate(session, project, user_id)  # a qualification or recalibration is due
     returned = returned_item(session, project, user_id, now)
     if returned is not None:

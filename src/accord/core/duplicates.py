@@ -400,7 +400,9 @@ def run_check(
     result.skipped = skipped
     redundant = result.labels != np.arange(len(items.ids))
     with db.transaction() as session:
-        project = _project(session, project_id)
+        # Checks that end together (one queued after each of two imports) store one at a time:
+        # each replaces the other's rows instead of adding to them.
+        project = _project(session, project_id, lock=True)
         n_stored = _store(session, project, items.ids, result)
         audit.record(
             session,
@@ -428,8 +430,11 @@ def run_check(
     return report
 
 
-def _project(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
+def _project(session: Session, project_id: int, *, lock: bool = False) -> Project:
+    # FOR NO KEY UPDATE on PostgreSQL: rows that refer to the project can still be added.
+    project = session.get(
+        Project, project_id, with_for_update={"key_share": True} if lock else None
+    )
     if project is None:
         raise NotFound(f"project {project_id} not found")
     return project
@@ -648,6 +653,20 @@ def last_job(session: Session, project: Project) -> Job | None:
         .order_by(Job.id.desc())
         .limit(1)
     ).first()
+
+
+def queued_import_check(session: Session, project_id: int) -> int | None:
+    """The id of a check with the default settings queued after an import of the project that
+    has not started yet (it will read every item committed before it starts), if any."""
+    waiting = session.scalars(
+        select(Job)
+        .where(Job.project_id == project_id, Job.kind == "duplicates", Job.status == "queued")
+        .order_by(Job.id.desc())
+    )
+    for job in waiting:
+        if (job.params or {}).get("trigger") == "import":
+            return job.id
+    return None
 
 
 def active_job(session: Session, project: Project) -> Job | None:

@@ -1,5 +1,5 @@
 """The guidelines as text: their markdown sections, the section that applies to a control or a
-label, and a line diff between two versions."""
+label, a line diff between two versions, and the markdown made safe HTML."""
 
 from __future__ import annotations
 
@@ -8,13 +8,22 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
 from sqlalchemy.orm import Session
 
 from accord.core.projects import get_schema_version, list_schema_versions
 from accord.db.models import Project
+from accord.schema.html import sanitize_html
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def to_html(markdown: str) -> str:
+    """Guidelines and notes as HTML: raw HTML in the markdown is not rendered, and the result is
+    sanitised again (images keep their address: uploaded ones are served to members only)."""
+    return sanitize_html(_MARKDOWN.render(markdown or ""))
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """Personal data in items: the project's policy (off, flag, mask, redact) applied to every string
-of an item's data while it is imported, the entities stored with the item, and their summary.
+of an item's data and metadata while it is imported, the entities stored with the item, and
+their summary.
 
 Detection is :func:`accord.automation.pii.detect` (person names only when presidio is
 installed). Mask and redact are irreversible: the import stores, hashes and indexes only the
 changed text, so the original never reaches the database. ``Item.pii`` lists each entity as
 ``{"field", "kind", "start", "end", "action"}`` with offsets in the stored text; ``field`` is the
-data key, or a dotted path for nested strings (``"turns.0.text"``). The entity's text itself is
-never stored a second time.
+data key, or a dotted path for nested strings (``"turns.0.text"``), or ``meta.<key>`` for the
+metadata's strings (``"meta.sender"``). The entity's text itself is never stored a second time.
 """
 
 from __future__ import annotations
@@ -35,13 +36,25 @@ MEDIA_FIELD_TYPES = ("image", "audio", "video")
 # the regular expressions run on a few percent of ordinary sentences only. (One character
 # class and a substring test are twice as fast as one pattern with both.)
 _HINT = re.compile(r"[0-9@:]")
+# Text with a digit but neither "@" nor ":" needs more: phones have 8 digits or more, cards 13,
+# an IPv4 address 4, and an IBAN starts with two capitals and two digits. So short values such
+# as "sst2", "v1.2" or "row 17" (metadata, mostly) are not scanned either.
+_IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+_DIGIT = re.compile(r"[0-9]")
 
 Entity = dict[str, Any]
 
 
 def might_hold_pii(text: str) -> bool:
     """False only when ``text`` cannot hold any entity the pattern detector finds."""
-    return _HINT.search(text) is not None or "www." in text.lower()
+    if _HINT.search(text) is not None and (
+        "@" in text
+        or ":" in text
+        or _IBAN_START.search(text) is not None
+        or len(_DIGIT.findall(text)) >= 4
+    ):
+        return True
+    return "www." in text.lower()
 
 
 def check_policy(value: str) -> None:
@@ -66,12 +79,24 @@ class Scanner:
     ) -> tuple[dict[str, Any], list[Entity]]:
         """The data to store and its entities (empty when none were found). ``data`` is returned
         unchanged (the same object) under ``flag`` or when nothing was found."""
+        return self._mapping(data, "", self.skip_keys, media)
+
+    def scan_meta(
+        self, meta: Mapping[str, Any], media: str | None = None
+    ) -> tuple[dict[str, Any], list[Entity]]:
+        """The same for an item's metadata: every string in it, the entities' ``field`` being
+        ``meta.<key>`` (a dotted path below it for nested strings)."""
+        return self._mapping(meta, "meta.", frozenset(), media)
+
+    def _mapping(
+        self, data: Mapping[str, Any], prefix: str, skip: frozenset[str], media: str | None
+    ) -> tuple[dict[str, Any], list[Entity]]:
         found: list[Entity] = []
         out: dict[str, Any] | None = None
         for key, value in data.items():
-            if key in self.skip_keys:
+            if key in skip:
                 continue
-            new = self._value(value, str(key), media, found)
+            new = self._value(value, f"{prefix}{key}", media, found)
             if new is not value:
                 if out is None:
                     out = dict(data)
@@ -130,14 +155,21 @@ def scanner_for(project: Project, schema: LabelingSchema) -> Scanner | None:
 def scan_records(
     records: list[ImportRecord], scanner: Scanner | None
 ) -> tuple[list[ImportRecord], list[list[Entity] | None]]:
-    """Records with their data as it will be stored, and each one's entities (None: none)."""
+    """Records with their data and metadata as they will be stored, and each one's entities
+    (None: none)."""
     if scanner is None:
         return records, [None] * len(records)
     out: list[ImportRecord] = []
     entities: list[list[Entity] | None] = []
     for record in records:
         data, found = scanner.scan(record.data, record.media)
-        out.append(record if data is record.data else replace(record, data=data))
+        meta = record.meta
+        if meta:
+            meta, in_meta = scanner.scan_meta(meta, record.media)
+            found.extend(in_meta)
+        if data is not record.data or meta is not record.meta:
+            record = replace(record, data=data, meta=meta)
+        out.append(record)
         entities.append(found or None)
     return out, entities
 

@@ -15,7 +15,7 @@ from accord.core.personal_data import POLICIES as PII_POLICIES
 from accord.core.policies import Role
 from accord.core.schemas import current_schema as current_schema  # re-exported
 from accord.core.strategies import STRATEGIES
-from accord.db.models import Item, Membership, Project, SchemaVersion, User
+from accord.db.models import Item, Job, Membership, Project, SchemaVersion, User
 from accord.errors import Conflict, InvalidInput, NotFound
 from accord.schema import LabelingSchema, parse_schema
 
@@ -34,6 +34,7 @@ SETTINGS = (
     "gold_min_answers",
     "gold_pause_below",
     "stratify_by",
+    "stratify_shares",
     "daily_quota",
     "practice_enabled",
     "qualification_items",
@@ -164,6 +165,9 @@ def create_project(
             f"unknown project settings: {', '.join(sorted(unknown))}",
             [{"field": f, "rule": "unknown"} for f in sorted(unknown)],
         )
+    if more.get("stratify_shares") == {}:
+        more["stratify_shares"] = None
+    distribution.check_share_values(more.get("stratify_shares"))
     settings = {
         "name": name,
         "overlap": overlap,
@@ -214,16 +218,23 @@ def create_project(
     if adaptive_overlap:
         overlap_rules.check_settings(session, project)
     distribution.check_settings(project)
+    distribution.check_shares(session, project)
     return project
 
 
 def update_project(
     session: Session, project: Project, values: Mapping[str, Any], *, actor_id: int
-) -> Project:
+) -> list[Job]:
+    """Change settings; returns the background jobs the change queued in this transaction (a
+    new ``adjudication_below`` judges the done items again), for the caller to hand to the job
+    runner once the transaction is committed."""
     changes = {k: v for k, v in values.items() if k in SETTINGS and v is not None}
     if changes.get("stratify_by") == "":
         changes["stratify_by"] = None  # "" clears it
+    if changes.get("stratify_shares") == {}:
+        changes["stratify_shares"] = None  # {} clears them
     _check_settings(changes)
+    distribution.check_share_values(changes.get("stratify_shares"))
     if "name" in changes and changes["name"] != project.name:
         taken = session.scalar(select(Project.id).where(Project.name == changes["name"]))
         if taken is not None:
@@ -235,8 +246,14 @@ def update_project(
         distribution.check_settings(project)
         if "stratify_by" in changes:
             distribution.restratify(session, project)
+    if "stratify_shares" in changes or "stratify_by" in changes:
+        distribution.check_shares(session, project)  # against the groups the items now form
+    queued: list[Job] = []
     if "adjudication_below" in changes:
-        adjudication.recheck_project(session, project)
+        job = adjudication.threshold_changed(
+            session, project, before["adjudication_below"], actor_id=actor_id
+        )
+        queued += [job] if job is not None else []
     if any(key in changes for key in QUEUE_SETTINGS):
         overlap_rules.check_settings(session, project)
         overlap_rules.restatus(session, project)
@@ -250,7 +267,7 @@ def update_project(
         before=before,
         after=changes,
     )
-    return project
+    return queued
 
 
 def publish_schema(

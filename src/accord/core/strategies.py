@@ -18,6 +18,7 @@ from typing import Protocol
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
+from accord.core import distribution
 from accord.core.overlap import needed
 from accord.db.models import Assignment, ImportBatch, Item, Project
 
@@ -109,13 +110,20 @@ class Stratified:
     """Balance the groups of the project's ``stratify_by`` metadata field: each pick chooses a
     group uniformly at random among those with work left, then its first item. Every group is
     labeled at the same pace until it runs out, so a group of 1% of the items is done early
-    instead of last; items without the field form a group of their own."""
+    instead of last; items without the field form a group of their own.
+
+    With ``stratify_shares`` (target shares per group) the group is the one furthest below its
+    share of the annotator's items so far (``distribution.share_order``)."""
 
     name = "stratified"
 
     def pick(self, session: Session, project: Project, user_id: int, *, lock: bool) -> int | None:
         groups = open_strata(session, project)
-        random.shuffle(groups)
+        if project.stratify_shares:
+            served = distribution.served_counts(session, project, user_id)
+            groups = distribution.share_order(groups, project.stratify_shares, served)
+        else:
+            random.shuffle(groups)
         for batches in priority_levels(session, project):
             for group in groups:
                 same = Item.stratum.is_(None) if group is None else Item.stratum == group

@@ -19,6 +19,11 @@ The gate applies to members with the annotator role (reviewers and managers are 
   annotated under) has ``requires_recalibration``, until a recalibration of that version's
   ``recalibration_items`` gold items is passed.
 A failed attempt blocks until a manager resets it (which opens a new attempt).
+
+A member has at most one attempt in progress per project: a partial unique index guarantees it
+even when two requests start one at the same moment (the later one returns the attempt the
+earlier one opened), and an unfinished attempt of the other kind is closed as ``superseded``
+when a new one opens (a qualification that became due during a recalibration).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, exists, func, select
+from sqlalchemy import Select, case, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.core import audit
@@ -186,7 +192,7 @@ def status(session: Session, project: Project, user_id: int) -> Status:
         .order_by(Qualification.id.desc())
         .limit(1)
     )
-    if attempt is None:
+    if attempt is None or attempt.status == "superseded":
         return Status("needed", needed, None)
     return Status(attempt.status, needed, attempt)
 
@@ -298,6 +304,24 @@ def _available(session: Session, project: Project, user_id: int) -> int:
 # -- qualification and recalibration ---------------------------------------------------------
 
 
+def _supersede(session: Session, project: Project, user_id: int, kind: str) -> list[int]:
+    """Close the member's unfinished attempt of the other kind (a qualification became due
+    during a recalibration): one attempt is in progress at a time. Returns the closed ids."""
+    closed = session.scalars(
+        update(Qualification)
+        .where(
+            Qualification.project_id == project.id,
+            Qualification.user_id == user_id,
+            Qualification.status == "in_progress",
+            Qualification.kind != kind,
+        )
+        .values(status="superseded", finished_at=utcnow())
+        .returning(Qualification.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(closed)
+
+
 def _open_attempt(
     session: Session,
     project: Project,
@@ -306,7 +330,9 @@ def _open_attempt(
     version_id: int,
     n_required: int,
     threshold: float,
-) -> Qualification:
+) -> Qualification | None:
+    """A new attempt in progress; None when another request opened one for this member at the
+    same moment (the unique index on the attempt in progress decides, on PostgreSQL too)."""
     attempt = Qualification(
         project_id=project.id,
         user_id=user_id,
@@ -318,13 +344,31 @@ def _open_attempt(
         n_answered=0,
         n_correct=0,
     )
-    session.add(attempt)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:
+        return None
+    return attempt
+
+
+def _in_progress(session: Session, project: Project, user_id: int) -> Qualification:
+    """The attempt another request has just opened (and committed) for this member."""
+    attempt = session.scalar(
+        select(Qualification).where(
+            Qualification.project_id == project.id,
+            Qualification.user_id == user_id,
+            Qualification.status == "in_progress",
+        )
+    )
+    if attempt is None:
+        raise Conflict("an attempt was being opened for you at the same moment; ask again")
     return attempt
 
 
 def start(session: Session, project: Project, user: User) -> Qualification:
-    """Open the qualification or recalibration that is due (or return the one in progress)."""
+    """Open the qualification or recalibration that is due (or return the one in progress,
+    also when a simultaneous request opened it first)."""
     found = status(session, project, user.id)
     need = found.requirement
     if need is None:
@@ -339,9 +383,15 @@ def start(session: Session, project: Project, user: User) -> Qualification:
             f"the project has {available} gold item(s) you can be given and the {need.kind} "
             f"needs {need.n_required}: a manager must add gold items first"
         )
+    superseded = _supersede(session, project, user.id, need.kind)
     attempt = _open_attempt(
         session, project, user.id, need.kind, need.version.id, need.n_required, need.threshold
     )
+    if attempt is None:
+        return _in_progress(session, project, user.id)
+    details: dict[str, Any] = {"version": need.version.version}
+    if superseded:
+        details["superseded"] = superseded
     audit.record(
         session,
         actor_id=user.id,
@@ -349,7 +399,7 @@ def start(session: Session, project: Project, user: User) -> Qualification:
         entity="qualification",
         entity_id=attempt.id,
         project_id=project.id,
-        version=need.version.version,
+        **details,
     )
     return attempt
 
@@ -570,6 +620,7 @@ def reset(session: Session, project: Project, user_id: int, actor: User) -> Qual
         raise Conflict("this member has no failed qualification or recalibration to reset")
     need = requirement(session, project, user_id)
     same = need is not None and need.kind == failed.kind
+    _supersede(session, project, user_id, failed.kind)
     attempt = _open_attempt(
         session,
         project,
@@ -579,6 +630,8 @@ def reset(session: Session, project: Project, user_id: int, actor: User) -> Qual
         need.n_required if need is not None and same else failed.n_required,
         need.threshold if need is not None and same else failed.threshold,
     )
+    if attempt is None:  # another manager reset them at the same moment
+        return _in_progress(session, project, user_id)
     audit.record(
         session,
         actor_id=actor.id,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -109,6 +110,8 @@ class Project(Base):
     gold_min_answers: Mapped[int] = mapped_column(Integer, default=10)
     gold_pause_below: Mapped[float] = mapped_column(Float, default=0.0)
     stratify_by: Mapped[str | None] = mapped_column(String(200))
+    stratify_shares: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Target shares of the stratified order's groups (group value or "*" -> share)."""
     daily_quota: Mapped[int] = mapped_column(Integer, default=0)
     practice_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     qualification_items: Mapped[int] = mapped_column(Integer, default=0)
@@ -364,7 +367,18 @@ class Qualification(Base):
     failed against the project's threshold."""
 
     __tablename__ = "qualifications"
-    __table_args__ = (Index("ix_qualifications_user", "project_id", "user_id", "kind", "id"),)
+    __table_args__ = (
+        Index("ix_qualifications_user", "project_id", "user_id", "kind", "id"),
+        # At most one attempt in progress per annotator and project, whatever races to open one.
+        Index(
+            "uq_qualifications_in_progress",
+            "project_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -372,7 +386,8 @@ class Qualification(Base):
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(String(20), default="in_progress")  # passed | failed
+    # in_progress | passed | failed | superseded (closed unfinished: another kind became due)
+    status: Mapped[str] = mapped_column(String(20), default="in_progress")
     n_required: Mapped[int] = mapped_column(Integer)
     threshold: Mapped[float] = mapped_column(Float)
     n_answered: Mapped[int] = mapped_column(Integer, default=0)

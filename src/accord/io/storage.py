@@ -22,6 +22,10 @@ from accord.errors import InvalidInput, NotFound
 class MediaStorage(Protocol):
     def put(self, key: str, source: IO[bytes] | Path) -> str: ...
 
+    def ref(self, key: str) -> str:
+        """The reference ``put(key, ...)`` returns, without storing anything."""
+        ...
+
     def open(self, ref: str) -> IO[bytes]: ...
 
     def exists(self, ref: str) -> bool: ...
@@ -57,6 +61,9 @@ class LocalStorage:
         if not path.is_relative_to(self.root) or path == self.root:
             raise InvalidInput(f"media key {key!r} leaves the storage folder")
         return path
+
+    def ref(self, key: str) -> str:
+        return self.scheme + self._path(key).relative_to(self.root).as_posix()
 
     def put(self, key: str, source: IO[bytes] | Path) -> str:
         target = self._path(key)
@@ -141,6 +148,9 @@ class S3Storage:
         key = clean_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def ref(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._full(key)}"
+
     def put(self, key: str, source: IO[bytes] | Path) -> str:
         """Stores the bytes under the prefix; the content type is guessed from the key, so that
         browsers following a presigned URL get e.g. image/jpeg rather than a download."""
@@ -151,7 +161,7 @@ class S3Storage:
             self.client.upload_file(str(source), self.bucket, full, ExtraArgs=extra)
         else:
             self.client.upload_fileobj(source, self.bucket, full, ExtraArgs=extra)
-        return f"s3://{self.bucket}/{full}"
+        return self.ref(key)
 
     def open(self, ref: str) -> IO[bytes]:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.core import imports, quality_runs
+from accord.core import adjudication, imports, quality_runs
 from accord.core.media import storage_for
 from accord.db.models import Job
 from accord.errors import InvalidInput
@@ -54,6 +54,23 @@ def quality_run(context: JobContext, job: Job) -> dict[str, Any]:
         params=job.params.get("params"),
         job_id=job.id,
         actor_id=job.created_by,
+        progress=context.progress,
+    )
+
+
+@job_kind(adjudication.JOB_KIND)
+def adjudication_recheck(context: JobContext, job: Job) -> dict[str, Any]:
+    """Every done item judged again after the project's ``adjudication_below`` changed;
+    progress counts the items judged."""
+    threshold = job.params.get("adjudication_below")
+    if job.project_id is None or not isinstance(threshold, int | float):
+        raise InvalidInput("an adjudication_recheck job needs a project and adjudication_below")
+    return adjudication.run_recheck(
+        context.db,
+        job.project_id,
+        float(threshold),
+        actor_id=job.created_by,
+        job_id=job.id,
         progress=context.progress,
     )
 

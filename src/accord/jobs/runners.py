@@ -9,7 +9,7 @@ from accord.config import Settings, get_settings
 from accord.db.engine import Database, open_database
 from accord.db.models import Job
 from accord.jobs import kinds as _kinds  # noqa: F401  (registers the job kinds)
-from accord.jobs.registry import KINDS, JobContext, execute
+from accord.jobs.registry import KINDS, FollowUp, JobContext, execute
 
 JOB_TIMEOUT_SECONDS = 6 * 3600
 Id = int | None
@@ -41,10 +41,7 @@ class InProcessRunner:
         def report(n: int) -> None:
             self.done[job_id] = n
 
-        def follow_up(kind: str, params: dict[str, Any], project: Id, user: Id) -> int:
-            return enqueue(self.db, self, kind, params, project_id=project, user_id=user)
-
-        context = JobContext(self.db, self.settings, report, follow_up)
+        context = JobContext(self.db, self.settings, report, follow_up_on(self.db, self))
         self.futures[job_id] = self.pool.submit(execute, context, job_id)
 
     def progress(self, job_id: int) -> int | None:
@@ -57,6 +54,30 @@ class InProcessRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True)
+
+
+class InlineRunner:
+    """Runs each job at once in the calling thread, and returns when it has ended: what the
+    command line uses without a server. A job that queues another runs it at once too."""
+
+    name = "inline"
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.done: dict[int, int] = {}
+
+    def submit(self, job_id: int) -> None:
+        def report(n: int) -> None:
+            self.done[job_id] = n
+
+        execute(JobContext(self.db, self.settings, report, follow_up_on(self.db, self)), job_id)
+
+    def progress(self, job_id: int) -> int | None:
+        return self.done.get(job_id)
+
+    def shutdown(self) -> None:
+        """Nothing runs in the background."""
 
 
 def _progress_key(job_id: int) -> str:
@@ -117,6 +138,16 @@ def make_runner(settings: Settings, db: Database) -> JobRunner:
     if settings.redis_url:
         return RQRunner(settings.redis_url, settings.rq_queue)
     return InProcessRunner(db, settings)
+
+
+def follow_up_on(db: Database, runner: JobRunner) -> FollowUp:
+    """Queue jobs (kind, params, project id, user id) on ``runner``: for jobs that queue others
+    and for requests that queue a job after their own work."""
+
+    def follow_up(kind: str, params: dict[str, Any], project: Id, user: Id) -> int:
+        return enqueue(db, runner, kind, params, project_id=project, user_id=user)
+
+    return follow_up
 
 
 def enqueue(

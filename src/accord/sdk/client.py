@@ -153,6 +153,22 @@ class Client:
             self._json("PATCH", f"/projects/{self._pid(project)}", json=settings)
         )
 
+    def set_stratified_order(
+        self,
+        project: ProjectRef,
+        stratify_by: str,
+        shares: Mapping[str, float] | None = None,
+    ) -> ProjectOut:
+        """Give items out group by group of the metadata field ``stratify_by``: with ``shares``
+        (e.g. ``{"en": 0.5, "de": 0.3, "*": 0.2}``; "*" is split among the groups not named)
+        each annotator's items follow them; without, every group is equally likely."""
+        return self.update_project(
+            project,
+            strategy="stratified",
+            stratify_by=stratify_by,
+            stratify_shares=dict(shares or {}),
+        )
+
     def schema(self, project: ProjectRef) -> SchemaVersionOut:
         return SchemaVersionOut.model_validate(
             self._json("GET", f"/projects/{self._pid(project)}/schema")
@@ -171,6 +187,19 @@ class Client:
             self._json("PUT", f"/projects/{self._pid(project)}/schema", json=body)
         )
 
+    def upload_guideline_image(self, project: ProjectRef, path: str | Path) -> dict[str, Any]:
+        """Store a PNG, JPEG, GIF or WebP image for the guidelines (managers); the answer's
+        ``markdown`` shows it when put in the guidelines. The same file always gives the same
+        ``url``."""
+        path = Path(path)
+        with path.open("rb") as stream:
+            answer: dict[str, Any] = self._json(
+                "POST",
+                f"/projects/{self._pid(project)}/guideline-images",
+                files={"file": (path.name, stream)},
+            )
+        return answer
+
     def schema_versions(self, project: ProjectRef) -> list[SchemaVersionOut]:
         rows = self._json("GET", f"/projects/{self._pid(project)}/schema/versions")
         return [SchemaVersionOut.model_validate(v) for v in rows]
@@ -182,12 +211,19 @@ class Client:
 
     # -- import ----------------------------------------------------------------------------
     def import_file(
-        self, project: ProjectRef, path: str | Path, *, format: str | None = None
+        self,
+        project: ProjectRef,
+        path: str | Path,
+        *,
+        format: str | None = None,
+        check_duplicates: bool = True,
     ) -> ImportOut:
+        """Import a file at once; the duplicates check the server then queues is
+        ``duplicates_job_id`` (None with ``check_duplicates=False``)."""
         path = Path(path)
         with path.open("rb") as stream:
             files = {"file": (path.name, stream)}
-            data = {"format": format} if format else {}
+            data = _import_form(format, check_duplicates)
             return ImportOut.model_validate(
                 self._json(
                     "POST", f"/projects/{self._pid(project)}/imports", files=files, data=data
@@ -195,13 +231,18 @@ class Client:
             )
 
     def start_import(
-        self, project: ProjectRef, path: str | Path, *, format: str | None = None
+        self,
+        project: ProjectRef,
+        path: str | Path,
+        *,
+        format: str | None = None,
+        check_duplicates: bool = True,
     ) -> JobOut:
         """Upload a file and import it as a background job; see ``job`` and ``wait``."""
         path = Path(path)
         with path.open("rb") as stream:
             files = {"file": (path.name, stream)}
-            data = {"format": format} if format else {}
+            data = _import_form(format, check_duplicates)
             return JobOut.model_validate(
                 self._json(
                     "POST", f"/projects/{self._pid(project)}/import-jobs", files=files, data=data
@@ -220,14 +261,28 @@ class Client:
             time.sleep(poll)
         return job
 
-    def import_items(self, project: ProjectRef, items: Sequence[Mapping[str, Any]]) -> ImportOut:
+    def import_items(
+        self,
+        project: ProjectRef,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        check_duplicates: bool = True,
+    ) -> ImportOut:
         """Import a list of dicts (each the item's data, or {"data": …, "meta": …})."""
+        body: dict[str, Any] = {"items": list(items)}
+        if not check_duplicates:
+            body["check_duplicates"] = False
         return ImportOut.model_validate(
-            self._json("POST", f"/projects/{self._pid(project)}/items", json={"items": list(items)})
+            self._json("POST", f"/projects/{self._pid(project)}/items", json=body)
         )
 
     def import_dataframe(
-        self, project: ProjectRef, frame: pd.DataFrame, *, name: str = "dataframe"
+        self,
+        project: ProjectRef,
+        frame: pd.DataFrame,
+        *,
+        name: str = "dataframe",
+        check_duplicates: bool = True,
     ) -> ImportOut:
         """Import a DataFrame whole (as Parquet, keeping types): columns become data keys,
         ``meta.<key>`` columns become metadata."""
@@ -235,8 +290,9 @@ class Client:
         frame.to_parquet(buffer, index=False)
         buffer.seek(0)
         files = {"file": (f"{name}.parquet", buffer)}
+        data = _import_form(None, check_duplicates)
         return ImportOut.model_validate(
-            self._json("POST", f"/projects/{self._pid(project)}/imports", files=files)
+            self._json("POST", f"/projects/{self._pid(project)}/imports", files=files, data=data)
         )
 
     def set_batch_priority(self, project: ProjectRef, batch_id: int, priority: int) -> ImportOut:
@@ -377,6 +433,14 @@ class Client:
                 if line:
                     rows.extend(_flatten(json.loads(line)))
         return pd.DataFrame(rows)
+
+
+def _import_form(format: str | None, check_duplicates: bool) -> dict[str, str]:
+    """The form fields of a file import (the server's defaults are left out)."""
+    data = {"format": format} if format else {}
+    if not check_duplicates:
+        data["check_duplicates"] = "false"
+    return data
 
 
 def _flatten(item: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,18 +8,16 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markdown_it import MarkdownIt
 
 from accord import __version__
-from accord.schema.html import sanitize_html
+from accord.core.guidelines import to_html
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 def markdown(text: str) -> str:
     """Guidelines and notes: markdown to HTML, raw HTML disabled, the result sanitised again."""
-    return sanitize_html(_markdown.render(text or ""))
+    return to_html(text)
 
 
 METHOD_NAMES = {

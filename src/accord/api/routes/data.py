@@ -22,18 +22,38 @@ from accord.api.deps import (
 from accord.api.payloads import BatchPriorityIn, ImportOut, ItemsIn, JobOut, PredictionsIn
 from accord.core import exports, imports, items, media, predictions, projects, users
 from accord.core.policies import ProjectPolicy, authorize, require_admin
+from accord.db.engine import Database
 from accord.db.models import ImportBatch, Job
 from accord.io import detect_format, export_stream, read_records, read_records_from_objects
-from accord.jobs.runners import enqueue
+from accord.jobs.duplicate_kinds import check_after_import
+from accord.jobs.runners import JobRunner, enqueue, follow_up_on
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["data"])
 
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "json": "application/json", "csv": "text/csv"}
 
 
-def _batch(db: DatabaseDep, batch_id: int) -> ImportOut:
+CheckDuplicates = Annotated[
+    bool, Form(description="queue a duplicates check of the project after the import")
+]
+
+
+def _imported(
+    db: Database,
+    runner: JobRunner,
+    report: imports.ImportReport,
+    project_id: int,
+    user_id: int,
+    check_duplicates: bool,
+) -> ImportOut:
+    """The committed batch, with the duplicates check queued after it (unless not wanted)."""
+    job_id = None
+    if check_duplicates:
+        origin = {"import_batch_id": report.batch_id}
+        job_id = check_after_import(db, follow_up_on(db, runner), project_id, user_id, origin)
     with db.transaction(write=False) as session:
-        return ImportOut.model_validate(session.get(ImportBatch, batch_id))
+        batch = ImportOut.model_validate(session.get(ImportBatch, report.batch_id))
+    return batch.model_copy(update={"duplicates_job_id": job_id})
 
 
 @router.post("/imports", response_model=ImportOut, status_code=201)
@@ -42,8 +62,10 @@ def import_file(
     db: DatabaseDep,
     session: ReadSessionDep,
     user: CurrentUser,
+    runner: RunnerDep,
     file: Annotated[UploadFile, File(description="JSON, JSONL, CSV, TSV or Parquet")],
     format: Annotated[str | None, Form()] = None,
+    check_duplicates: CheckDuplicates = True,
 ) -> ImportOut:
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.manage(project))
@@ -51,7 +73,7 @@ def import_file(
     fmt = format or detect_format(name)
     records = read_records(file.file, format=fmt)
     report = imports.run_import(db, project.id, user.id, records, source=name, format=fmt)
-    return _batch(db, report.batch_id)
+    return _imported(db, runner, report, project.id, user.id, check_duplicates)
 
 
 @router.post("/import-jobs", response_model=JobOut, status_code=202)
@@ -64,9 +86,7 @@ def import_file_in_background(
     runner: RunnerDep,
     file: Annotated[UploadFile, File(description="JSON, JSONL, CSV, TSV or Parquet")],
     format: Annotated[str | None, Form()] = None,
-    check_duplicates: Annotated[
-        bool, Form(description="queue a duplicates check of the project after the import")
-    ] = True,
+    check_duplicates: CheckDuplicates = True,
 ) -> JobOut:
     """Store the upload and import it as a background job; follow it at /jobs/{id}."""
     project = projects.get_project(session, project_id)
@@ -83,6 +103,7 @@ def import_file_in_background(
 class FolderIn(BaseModel):
     path: str
     copy_media: bool = False
+    check_duplicates: bool = True
 
 
 @router.post("/imports/folder", response_model=ImportOut, status_code=201)
@@ -93,6 +114,7 @@ def import_folder(
     session: ReadSessionDep,
     user: CurrentUser,
     storage: StorageDep,
+    runner: RunnerDep,
 ) -> ImportOut:
     require_admin(user)  # reads the server's file system
     project = projects.get_project(session, project_id)
@@ -100,18 +122,23 @@ def import_folder(
     report = media.import_folder(
         db, project.id, user.id, folder, copy=body.copy_media, storage=storage
     )
-    return _batch(db, report.batch_id)
+    return _imported(db, runner, report, project.id, user.id, body.check_duplicates)
 
 
 @router.post("/items", response_model=ImportOut, status_code=201)
 def import_objects(
-    project_id: int, body: ItemsIn, db: DatabaseDep, session: ReadSessionDep, user: CurrentUser
+    project_id: int,
+    body: ItemsIn,
+    db: DatabaseDep,
+    session: ReadSessionDep,
+    user: CurrentUser,
+    runner: RunnerDep,
 ) -> ImportOut:
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.manage(project))
     records = read_records_from_objects(body.items)
     report = imports.run_import(db, project.id, user.id, records, source="api", format="json")
-    return _batch(db, report.batch_id)
+    return _imported(db, runner, report, project.id, user.id, body.check_duplicates)
 
 
 @router.get("/imports", response_model=list[ImportOut])

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/projects/{project_id}", tags=["personal data"])
 
 
 class EntityOut(BaseModel):
-    field: str = Field(description="data key, or a dotted path for nested strings")
+    field: str = Field(
+        description="data key, or a dotted path for nested strings; meta.<key> in the metadata"
+    )
     kind: str
     start: int = Field(description="offsets in the stored text")
     end: int

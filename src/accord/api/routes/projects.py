@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from accord.api.deps import CurrentUser, SessionDep
+from accord.api.deps import CurrentUser, DatabaseDep, RunnerDep, SessionDep
 from accord.api.payloads import (
     MemberIn,
     MemberOut,
@@ -18,7 +18,7 @@ from accord.api.payloads import (
     SchemaVersionOut,
     UserOut,
 )
-from accord.core import overlap, projects, users
+from accord.core import adjudication, overlap, projects, users
 from accord.core.policies import ProjectPolicy, authorize, can, require_admin, role_in
 from accord.schema import parse_schema
 
@@ -69,12 +69,21 @@ def get_project(project_id: int, session: SessionDep, user: CurrentUser) -> Proj
 
 @router.patch("/{project_id}", response_model=ProjectOut)
 def update_project(
-    project_id: int, body: ProjectUpdate, session: SessionDep, user: CurrentUser
+    project_id: int, body: ProjectUpdate, db: DatabaseDep, user: CurrentUser, runner: RunnerDep
 ) -> ProjectOut:
-    project = projects.get_project(session, project_id)
-    authorize(session, user, ProjectPolicy.manage(project))
-    projects.update_project(session, project, body.model_dump(exclude_unset=True), actor_id=user.id)
-    return ProjectOut.model_validate(project)
+    """Change settings. A new ``adjudication_below`` other than 0 judges the done items again in
+    a background job (``adjudication_job_id``); 0 withdraws the open cases at once."""
+    with db.transaction() as session:
+        project = projects.get_project(session, project_id)
+        authorize(session, user, ProjectPolicy.manage(project))
+        changes = body.model_dump(exclude_unset=True)
+        queued = projects.update_project(session, project, changes, actor_id=user.id)
+        jobs = {job.id: job.kind for job in queued}
+        out = ProjectOut.model_validate(project)
+    for job_id in jobs:  # committed: the job reads the new settings
+        runner.submit(job_id)
+    recheck = next((i for i, kind in jobs.items() if kind == adjudication.JOB_KIND), None)
+    return out.model_copy(update={"adjudication_job_id": recheck})
 
 
 @router.get("/{project_id}/schema", response_model=SchemaVersionOut)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from accord.api.deps import CurrentUser, ReadSessionDep, SessionDep, StorageDep
 from accord.api.payloads import TaskItemOut
 from accord.core import guidelines, media, projects, training, users
-from accord.core.guidelines import GuidelinesDiff
+from accord.core.guidelines import GuidelinesDiff, Section
 from accord.core.policies import ProjectPolicy, authorize
 from accord.core.training import Feedback
 
@@ -28,7 +28,10 @@ class QualificationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     kind: str = Field(description="qualification or recalibration")
-    status: str = Field(description="in_progress, passed or failed")
+    status: str = Field(
+        description="in_progress, passed, failed or superseded (closed unfinished when the "
+        "other kind became due)"
+    )
     n_required: int
     threshold: float
     n_answered: int
@@ -47,6 +50,7 @@ class SectionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     heading: str
     text: str = Field(description="the section's markdown, without its heading")
+    html: str = Field(description="the text as sanitised HTML (images included)")
 
 
 class FeedbackOut(BaseModel):
@@ -118,6 +122,10 @@ def _diff(found: GuidelinesDiff) -> DiffOut:
     )
 
 
+def _section(found: Section) -> SectionOut:
+    return SectionOut(heading=found.heading, text=found.text, html=guidelines.to_html(found.text))
+
+
 def _feedback(found: Feedback) -> FeedbackOut:
     return FeedbackOut(
         item_id=found.item_id,
@@ -127,7 +135,7 @@ def _feedback(found: Feedback) -> FeedbackOut:
         answer=found.answer,
         correct_answer=found.correct_answer,
         control=found.control,
-        guideline=SectionOut.model_validate(found.guideline) if found.guideline else None,
+        guideline=_section(found.guideline) if found.guideline else None,
         qualification=QualificationOut.model_validate(found.attempt) if found.attempt else None,
     )
 

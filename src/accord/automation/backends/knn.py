@@ -1,6 +1,9 @@
 """``knn``: the labels of the k most similar labelled items (cosine similarity of the item
-vectors), for a single-choice control. Exact search with numpy, in blocks of queries; fine up to
-a few hundred thousand labelled items.
+vectors), for a single-choice control. Exact search with numpy, in blocks of queries, up to
+``exact_limit`` labelled items (by default :data:`accord.automation.embeddings.EXACT_LIMIT`);
+beyond it the neighbours come from the approximate usearch index of
+:class:`~accord.automation.embeddings.VectorIndex` when the optional package usearch is
+installed (``accord[ann]``), and from the exact search when it is not.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from accord.automation.backends.base import (
     single_label,
 )
 from accord.automation.backends.options import Options
+from accord.automation.embeddings import EXACT_LIMIT, VectorIndex
 
 # Similarities computed at once: queries x labelled items, float32 (about 128 MB).
 BLOCK_CELLS = 32_000_000
@@ -114,7 +118,8 @@ def stack(
 
 class KnnClassifier:
     """Config: ``k`` (default 10), ``weights`` (``"similarity"`` default, ``"distance"``,
-    ``"uniform"``)."""
+    ``"uniform"``), ``exact_limit`` (labelled items searched exactly; beyond: approximately,
+    when usearch is installed)."""
 
     kind = "knn"
     trainable = True
@@ -122,17 +127,24 @@ class KnnClassifier:
 
     def __init__(self, spec: BackendSpec) -> None:
         require_single_choice(spec, self.kind)
-        options = Options(spec.config, ("k", "weights"))
+        options = Options(spec.config, ("k", "weights", "exact_limit"))
         self.k = options.integer("k", 10, at_most=1000)
         self.weights: str = options.choice("weights", "similarity", WEIGHTS)
+        self.exact_limit = options.integer("exact_limit", EXACT_LIMIT, at_least=0)
         self.spec = spec
         self._version = ""
         self._vectors: NDArray[np.float32] | None = None
         self._codes: NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self._index: VectorIndex | None = None
 
     @property
     def version(self) -> str:
         return self._version
+
+    @property
+    def search(self) -> str:
+        """How neighbours are found: ``"exact"``, or ``"usearch"`` (approximate)."""
+        return "usearch" if self._index is not None else "exact"
 
     def fit(self, examples: Sequence[Example]) -> str:
         """Keeps the vectors and labels of the examples that have both."""
@@ -155,9 +167,18 @@ class KnnClassifier:
         vectors = stack([v for _, _, v in rows], "examples", None)
         self._vectors = normalise(vectors)
         self._codes = np.array([position[label] for _, label, _ in rows], dtype=np.int64)
+        self._index = None
+        if len(rows) > self.exact_limit:
+            index = VectorIndex(
+                np.arange(len(rows), dtype=np.int64), self._vectors, exact_limit=self.exact_limit
+            )
+            if index.backend == "usearch":  # else usearch is not installed: stay exact
+                self._index, self._vectors = index, index.vectors
         digest = hashlib.sha1(json.dumps({"k": self.k, "weights": self.weights}).encode())
         digest.update(json.dumps([[item_id, label] for item_id, label, _ in rows]).encode())
         digest.update(np.ascontiguousarray(vectors).tobytes())
+        if self._index is not None:
+            digest.update(b"usearch")  # approximate answers: another model than exact search
         self._version = "knn-" + digest.hexdigest()[:12]
         return self._version
 
@@ -184,24 +205,39 @@ class KnnClassifier:
         """For each (unit) query the indices of its k most similar examples and their cosine
         similarities, most similar first (ties: lower index first).
 
-        The candidates are chosen with float32 products; their similarities are then recomputed
-        in float64, so weights such as 1 / distance are not dominated by float32 rounding (two
-        identical vectors are at distance 0, not 1e-7)."""
+        The candidates are chosen with float32 products (exact search) or by the usearch index
+        (beyond ``exact_limit`` examples); their similarities are then recomputed in float64,
+        so weights such as 1 / distance are not dominated by float32 rounding (two identical
+        vectors are at distance 0, not 1e-7)."""
         assert self._vectors is not None
         train = self._vectors
         n, dim = train.shape
         k = min(self.k, n)
-        block = max(1, min(BLOCK_CELLS // n, BLOCK_CELLS // (2 * k * max(dim, 1))))
+        block = max(1, BLOCK_CELLS // (2 * k * max(dim, 1)))
+        if self._index is None:  # the similarity matrix of a block must fit too
+            block = max(1, min(BLOCK_CELLS // n, block))
         index = np.empty((len(queries), k), dtype=np.int64)
         sims = np.empty((len(queries), k), dtype=np.float64)
         for start in range(0, len(queries), block):
             chunk = queries[start : start + block]
-            top = top_k(chunk @ train.T, k)
+            top = self._candidates(chunk, k)
             top_sim = np.einsum("qd,qkd->qk", unit64(chunk), unit64(train[top]))
             order = np.lexsort((top, -top_sim), axis=1)
             index[start : start + block] = np.take_along_axis(top, order, axis=1)
             sims[start : start + block] = np.take_along_axis(top_sim, order, axis=1)
         return index, sims
+
+    def _candidates(self, chunk: NDArray[np.float32], k: int) -> NDArray[np.int64]:
+        """The indices of k examples near each query: the k most similar (exact search), or
+        those the approximate index finds, exactly searched for a query it finds fewer for."""
+        assert self._vectors is not None
+        if self._index is None:
+            return top_k(chunk @ self._vectors.T, k)
+        found, _ = self._index.search(chunk, k)
+        short = (found < 0).any(axis=1)
+        if short.any():
+            found[short] = top_k(chunk[short] @ self._vectors.T, k)
+        return found
 
     def probas(self, queries: NDArray[np.float32]) -> NDArray[np.float64]:
         """(n, labels) vote shares of each query's neighbours."""

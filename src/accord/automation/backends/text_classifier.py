@@ -3,6 +3,13 @@ single-choice control over a text field.
 
 Fitted from scratch on the examples each time; the version is a hash of what it was fitted on,
 so refitting on the same labels gives the same version and the same model.
+
+The regularisation strength ``C`` is chosen by default at every fit: stratified 3-fold
+cross-validation of the log-loss over ``C_GRID`` on the examples themselves. The best ``C``
+grows with the number of labels (few labels need strong regularisation, tens of thousands
+hardly any), so one fixed value is either too weak early or too strong late. The log-loss, not
+accuracy, decides because the probabilities are what pre-label scores and the uncertainty
+queue read.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
 
 from accord.automation.backends.base import (
     BackendError,
@@ -31,11 +40,15 @@ from accord.automation.backends.options import Options
 
 # Rows vectorised at once in predict: bounds the sparse matrix and the probability block.
 CHUNK = 20_000
+# Candidate values of C for ``"C": "auto"``, and the folds that choose among them.
+C_GRID = (0.25, 1.0, 4.0, 16.0)
+CV_FOLDS = 3
 
 
 class TextClassifier:
-    """Config: ``C`` (float > 0, default 1.0), ``max_features`` (default 200000),
-    ``class_weight`` (null or ``"balanced"``)."""
+    """Config: ``C`` (``"auto"``, the default, or a float > 0), ``max_features`` (default
+    200000), ``class_weight`` (null or ``"balanced"``). After a fit, ``fitted_C`` is the value
+    used."""
 
     kind = "text_classifier"
     trainable = True
@@ -44,7 +57,9 @@ class TextClassifier:
     def __init__(self, spec: BackendSpec) -> None:
         require_single_choice(spec, self.kind)
         options = Options(spec.config, ("C", "max_features", "class_weight"))
-        self.C = options.number("C", 1.0, above=0)
+        automatic = options.config.get("C") in (None, "auto")
+        self.C: float | None = None if automatic else options.number("C", 1.0, above=0)
+        self.fitted_C: float | None = None
         self.max_features = options.integer("max_features", 200_000)
         self.class_weight: str | None = options.choice("class_weight", None, (None, "balanced"))
         self.spec = spec
@@ -58,7 +73,11 @@ class TextClassifier:
         return self._version
 
     def settings(self) -> dict[str, Any]:
-        return {"C": self.C, "max_features": self.max_features, "class_weight": self.class_weight}
+        return {
+            "C": "auto" if self.C is None else self.C,
+            "max_features": self.max_features,
+            "class_weight": self.class_weight,
+        }
 
     def _text(self, data: dict[str, Any]) -> str | None:
         value = data.get(self.spec.field)
@@ -91,15 +110,46 @@ class TextClassifier:
             dtype=np.float32,
         )
         matrix = vectorizer.fit_transform(texts)
-        model = LogisticRegression(
-            C=self.C, class_weight=self.class_weight, max_iter=1000, random_state=0
-        )
-        model.fit(matrix, labels)
+        model = self._fitted_model(matrix, labels)
         position = {label: i for i, label in enumerate(self.spec.labels)}
         self._columns = np.array([position[c] for c in model.classes_], dtype=np.int64)
         self._vectorizer, self._model = vectorizer, model
         self._version = "tfidf-lr-" + self._fingerprint(rows)
         return self._version
+
+    def _fitted_model(self, matrix: Any, labels: list[str]) -> LogisticRegression:
+        """Logistic regression at the configured C, or at the C of ``C_GRID`` with the lowest
+        cross-validated log-loss (1.0 while some label has fewer examples than there are
+        folds)."""
+        target = np.asarray(labels)
+        chosen = self.C
+        if chosen is None:
+            smallest = min(np.unique(target, return_counts=True)[1])
+            chosen = 1.0 if smallest < CV_FOLDS else self._cross_validated_C(matrix, target)
+        self.fitted_C = chosen
+        return self._logistic(chosen, len(set(labels))).fit(matrix, target)
+
+    def _logistic(self, C: float, n_labels: int) -> LogisticRegression:
+        # liblinear is several times faster on sparse two-label problems; lbfgs gives the
+        # multinomial model for more labels
+        solver = "liblinear" if n_labels == 2 else "lbfgs"
+        return LogisticRegression(
+            C=C, solver=solver, class_weight=self.class_weight, max_iter=1000, random_state=0
+        )
+
+    def _cross_validated_C(self, matrix: Any, target: NDArray[Any]) -> float:
+        classes = np.unique(target)
+        folds = list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0).split(matrix, target))
+        losses = []
+        for C in C_GRID:
+            loss = 0.0
+            for train, held_out in folds:
+                model = self._logistic(C, len(classes)).fit(matrix[train], target[train])
+                loss += log_loss(
+                    target[held_out], model.predict_proba(matrix[held_out]), labels=classes
+                )
+            losses.append(loss)
+        return C_GRID[int(np.argmin(losses))]
 
     def _fingerprint(self, rows: list[tuple[int, str, str]]) -> str:
         digest = hashlib.sha1(json.dumps(self.settings(), sort_keys=True).encode())

@@ -1,18 +1,32 @@
 // The settings page: forms save through the REST API and show its errors next to their fields;
 // the schema is checked as it is typed and the labeling page previewed with it.
-import { api } from "./app.js";
+import { api, csrfToken } from "./app.js";
 
 function fieldValues(form) {
   const body = {};
   for (const input of form.querySelectorAll("input[name], select[name], textarea[name]")) {
     if (input.disabled) continue; // as a plain form would: a switched-off setting is not sent
+    // costly to apply again (e.g. regrouping every item): sent only when it was changed
+    if ("sendChanged" in input.dataset && input.value === input.defaultValue) continue;
     if (input.type === "checkbox") body[input.name] = input.checked;
     else if (input.dataset.type === "int" || input.dataset.type === "float") {
       body[input.name] = input.value === "" ? null : Number(input.value);
     }
+    else if (input.dataset.type === "json") body[input.name] = parsedJson(input.value);
     else body[input.name] = input.value;
   }
   return body;
+}
+
+// Empty is an empty object (which clears the setting); text that is not JSON is sent as it is,
+// for the server to say what is wrong beside the field.
+function parsedJson(text) {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 function describedBy(input, ids) {
@@ -69,6 +83,7 @@ async function submit(form) {
   const method = form.dataset.method;
   try {
     await api(method, path, method === "DELETE" ? undefined : values);
+    for (const input of form.querySelectorAll("[data-send-changed]")) input.defaultValue = input.value;
     status(form, "Saved.", "ok");
     if (method !== "PATCH") setTimeout(() => window.location.reload(), 300);
   } catch (error) {
@@ -149,4 +164,55 @@ if (schemaText) {
     pending = setTimeout(check, 400);
   });
   check();
+}
+
+// -- images in the guidelines ------------------------------------------------------------------
+// A chosen image is uploaded at once; its markdown goes where the cursor was in the guidelines,
+// and the preview is refreshed as if it had been typed.
+const imageInput = document.getElementById("guidelines-image");
+const guidelinesText = document.getElementById("guidelines-text");
+
+async function uploadImage(projectId, file) {
+  const body = new FormData();
+  body.append("file", file);
+  const response = await fetch(`/api/v1/projects/${projectId}/guideline-images`, {
+    method: "POST", headers: { "X-CSRF-Token": csrfToken() }, credentials: "same-origin", body,
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(data.detail || `${response.status} ${response.statusText}`);
+  return data;
+}
+
+function insertAtCursor(textarea, text) {
+  const start = textarea.selectionStart;
+  const end = textarea.selectionEnd;
+  textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+  textarea.focus();
+  textarea.setSelectionRange(start + text.length, start + text.length);
+  textarea.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+if (imageInput && guidelinesText) {
+  const box = imageInput.closest(".guidelines-image-upload");
+  const say = (text, kind) => {
+    const note = box.querySelector(".image-upload-status");
+    note.textContent = text;
+    note.className = `image-upload-status small ${kind === "error" ? "field-error" : "muted"}`;
+  };
+  imageInput.addEventListener("change", async () => {
+    const file = imageInput.files[0];
+    if (!file) return;
+    imageInput.removeAttribute("aria-invalid");
+    say(`Uploading ${file.name}…`, "ok");
+    try {
+      const image = await uploadImage(box.dataset.projectId, file);
+      insertAtCursor(guidelinesText, image.markdown);
+      say(`Inserted ${file.name}${image.created ? "" : " (already uploaded: the same image is used)"}.`, "ok");
+    } catch (error) {
+      imageInput.setAttribute("aria-invalid", "true");
+      say(`Not uploaded: ${error.message}`, "error");
+    } finally {
+      imageInput.value = ""; // the same file can be chosen again
+    }
+  });
 }

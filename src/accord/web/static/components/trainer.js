@@ -245,12 +245,16 @@ class Trainer extends HTMLElement {
         element("th", { scope: "col", text: "Your answer" }), element("th", { scope: "col", text: "Correct answer" }),
         element("th", { scope: "col", class: "num", text: "Score" }))),
       element("tbody", {}, ...rows));
-    const guideline = feedback.guideline
-      ? element("aside", { class: "feedback-guideline", "aria-labelledby": "feedback-guideline-title" },
+    let guideline = "";
+    if (feedback.guideline) {
+      // The server renders the section's markdown and sanitises the HTML (images included).
+      const text = element("div", { class: "guideline-text markdown" });
+      text.innerHTML = feedback.guideline.html;
+      guideline = element("aside", { class: "feedback-guideline", "aria-labelledby": "feedback-guideline-title" },
         element("h3", { id: "feedback-guideline-title" }, "From the guidelines: ",
           element("span", { class: "guideline-heading", text: feedback.guideline.heading || "(introduction)" })),
-        element("div", { class: "guideline-text", text: feedback.guideline.text }))
-      : "";
+        text);
+    }
     this.shown = element("div", { class: "feedback-compare" });
     const next = element("button", { type: "button", class: "primary next-item" }, "", element("kbd", { text: "Enter" }));
     const attempt = feedback.qualification;
