@@ -68,10 +68,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if os.environ.get("ACCORD_TEST_DATABASE_URL"):
         # The PostgreSQL pass repeats only what reaches the database through the session's
         # fixtures; pure library tests already ran in the SQLite pass.
-        unused = [item for item in items if "settings" not in getattr(item, "fixturenames", ())]
+        uses = [(item, "settings" in getattr(item, "fixturenames", ())) for item in items]
+        unused = [item for item, used in uses if not used]
         if unused:
             config.hook.pytest_deselected(items=unused)
-            items[:] = [item for item in items if item not in set(unused)]
+            items[:] = [item for item, used in uses if used]
         return
     skip = pytest.mark.skip(reason="needs ACCORD_TEST_DATABASE_URL (a PostgreSQL server)")
     for item in items:

@@ -12,12 +12,13 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import IO
 
 from sqlalchemy.orm import Session
 
 from accord.core import audit
+from accord.core.media import MediaSource
 from accord.db.models import Project
 from accord.errors import InvalidInput, NotFound, TooLarge
 from accord.io import LocalStorage, MediaStorage
@@ -139,16 +140,7 @@ def upload(
     return image
 
 
-@dataclass(frozen=True)
-class ImageSource:
-    """Where the bytes of a stored image come from: a local file, or a URL to redirect to."""
-
-    content_type: str
-    path: Path | None = None
-    url: str | None = None
-
-
-def source(storage: MediaStorage, project_id: int, name: str) -> ImageSource:
+def source(storage: MediaStorage, project_id: int, name: str) -> MediaSource:
     """How to serve the project's image ``name``; NotFound for a name that is not one."""
     match = _NAME.match(name)
     if match is None:
@@ -159,8 +151,8 @@ def source(storage: MediaStorage, project_id: int, name: str) -> ImageSource:
         path = storage.path_of(ref)
         if not path.is_file():
             raise NotFound(f"guideline image {name!r} not found")
-        return ImageSource(content_type, path=path)
+        return MediaSource(content_type, path=path)
     url = storage.url(ref)
     if url is None:
         raise NotFound(f"guideline image {name!r} cannot be served by this storage")
-    return ImageSource(content_type, url=url)
+    return MediaSource(content_type, url=url)

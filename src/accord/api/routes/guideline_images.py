@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Response, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from accord.api.deps import CurrentUser, ReadSessionDep, SessionDep, SettingsDep, StorageDep
+from accord.api.media_response import media_response
 from accord.core import guideline_images, projects
 from accord.core.policies import ProjectPolicy, authorize
 
@@ -82,8 +83,4 @@ def get_image(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view(project))
     source = guideline_images.source(storage, project.id, name)
-    if source.url is not None:
-        return RedirectResponse(source.url, status_code=307)
-    assert source.path is not None
-    headers = {"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"}
-    return FileResponse(source.path, media_type=source.content_type, headers=headers)
+    return media_response(source, {"Cache-Control": CACHE, "X-Content-Type-Options": "nosniff"})

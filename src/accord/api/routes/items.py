@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from accord.api.deps import CurrentUser, SessionDep, StorageDep
+from accord.api.media_response import media_response
 from accord.api.payloads import ItemOut, ItemPage, PredictionOut, TaskItemOut
 from accord.core import items, media, predictions, projects, users
 from accord.core.policies import ProjectPolicy, authorize, can
@@ -70,10 +71,7 @@ def get_media(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.view(project))
     source = media.media_source(items.get_visible_item(session, user, project, item_id), storage)
-    if source.url is not None:
-        return RedirectResponse(source.url, status_code=307)
-    assert source.path is not None
-    return FileResponse(source.path, media_type=source.content_type)
+    return media_response(source)
 
 
 @router.get("/{item_id}/predictions", response_model=list[PredictionOut])

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.api.deps import CurrentUser, ReadSessionDep, SessionDep, StorageDep
+from accord.api.media_response import media_response
 from accord.api.payloads import TaskItemOut
 from accord.core import guidelines, media, projects, training, users
 from accord.core.guidelines import GuidelinesDiff, Section
@@ -268,7 +269,4 @@ def training_media(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.annotate(project))
     source = media.media_source(training.training_item(session, project, user.id, item_id), storage)
-    if source.url is not None:
-        return RedirectResponse(source.url, status_code=307)
-    assert source.path is not None
-    return FileResponse(source.path, media_type=source.content_type)
+    return media_response(source)
