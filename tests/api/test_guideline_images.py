@@ -103,9 +103,11 @@ def test_uploading_the_same_image_again_stores_nothing_new(
     assert len(_stored(settings, project)) == 2
     with db.transaction(write=False) as session:
         uploads = session.scalars(
-            select(AuditEvent).where(
+            select(AuditEvent)
+            .where(
                 AuditEvent.project_id == project.id, AuditEvent.action == "guidelines.image_upload"
             )
+            .order_by(AuditEvent.id)
         ).all()
     assert [e.details["name"] for e in uploads] == [first.json()["name"], other.json()["name"]]
     assert uploads[0].details["filename"] == "cells.jpg" and uploads[0].actor_id == admin.user.id

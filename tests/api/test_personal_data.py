@@ -206,9 +206,9 @@ def audit_events(db: Database, project_id: int, action: str) -> list[AuditEvent]
     with db.transaction(write=False) as session:
         return list(
             session.scalars(
-                select(AuditEvent).where(
-                    AuditEvent.project_id == project_id, AuditEvent.action == action
-                )
+                select(AuditEvent)
+                .where(AuditEvent.project_id == project_id, AuditEvent.action == action)
+                .order_by(AuditEvent.id)
             )
         )
 
