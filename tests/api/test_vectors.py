@@ -296,8 +296,19 @@ def test_beyond_the_exact_limit_an_approximate_index_answers_once_built(
     while vectors.index_backend(project.id, "own") != "usearch":
         assert time.monotonic() < deadline, "the approximate index was never built"
         time.sleep(0.1)
-    for item_id in ids[:: len(ids) // 10]:
+    # HNSW is approximate (a graph built by several threads may miss a neighbour), so the
+    # answers are held to what it promises: exact similarities of the neighbours it found, in
+    # order, never the item itself, and nearly all of the true neighbours
+    row_of = {int(i): n for n, i in enumerate(got_ids)}
+    hits = wanted = 0
+    for item_id in ids[::10]:
         found = similar(client, project, team["reviewer"], item_id, k=5)["similar"]
-        truth = brute_force(got_ids, matrix, item_id, 5)
-        assert [s["item_id"] for s in found] == [i for i, _ in truth]
-        assert [s["similarity"] for s in found] == pytest.approx([s for _, s in truth], abs=1e-5)
+        found_ids = [s["item_id"] for s in found]
+        assert len(found_ids) == 5 and item_id not in found_ids
+        exact = [float(matrix[row_of[i]] @ matrix[row_of[item_id]]) for i in found_ids]
+        assert [s["similarity"] for s in found] == pytest.approx(exact, abs=1e-5)
+        assert exact == sorted(exact, reverse=True)
+        truth = {i for i, _ in brute_force(got_ids, matrix, item_id, 5)}
+        hits += len(truth & set(found_ids))
+        wanted += len(truth)
+    assert hits / wanted >= 0.95, f"recall {hits}/{wanted}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import krippendorff
 import numpy as np
 import pandas as pd
@@ -297,6 +299,39 @@ def test_bootstrap_interval_covers_truth_often() -> None:
         alpha = 1 - (1 - p_same) / (1 - 1 / 3)
         covered += est.low <= alpha <= est.high
     assert covered >= 15
+
+
+@pytest.mark.parametrize("statistic", ["fleiss_kappa", "gwet_ac1"])
+def test_one_category_has_no_coefficient_and_no_interval(statistic: str) -> None:
+    framed = pd.DataFrame(
+        [(i, a, "yes") for i in range(4) for a in range(3)], columns=["item", "annotator", "label"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        estimate = bootstrap_ci(framed, statistic, n_boot=50, random_state=0)  # type: ignore[arg-type]
+    assert np.isnan([estimate.value, estimate.low, estimate.high]).all()
+
+
+@pytest.mark.parametrize("statistic", ["fleiss_kappa", "gwet_ac1"])
+def test_replicates_of_one_category_are_left_out_quietly(statistic: str) -> None:
+    """Five unanimous items and one split one: a replicate that draws only unanimous items has
+    chance agreement 1 and no coefficient; it is left out of the interval, without a warning,
+    exactly as refitting the coefficient on each replicate leaves it out."""
+    from accord.quality import agreement
+
+    rows = [(i, a, "yes") for i in range(5) for a in range(3)]
+    rows += [(5, 0, "yes"), (5, 1, "no"), (5, 2, "no")]
+    framed = pd.DataFrame(rows, columns=["item", "annotator", "label"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = bootstrap_ci(framed, statistic, n_boot=300, random_state=2)  # type: ignore[arg-type]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fn = getattr(agreement, statistic)
+        slow = bootstrap_ci(framed, lambda d: fn(d), n_boot=300, random_state=2)
+    assert np.isfinite(fast.low) and np.isfinite(fast.high)
+    assert (fast.low, fast.high) == pytest.approx((slow.low, slow.high), abs=1e-12)
+    assert fast.value == pytest.approx(fn(framed))
 
 
 def test_bootstrap_rejects_bad_arguments(zheng_dog: Data) -> None:

@@ -64,6 +64,12 @@ def _replicate_weights(n_items: int, n_boot: int, rng: np.random.Generator) -> I
         done += b
 
 
+# A replicate that drew one category only (chance agreement 1) has an undefined coefficient:
+# its 0/0 gives NaN, and _estimate leaves it out of the interval without a warning.
+def _undefined_is_nan() -> np.errstate:
+    return np.errstate(divide="ignore", invalid="ignore")
+
+
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
     return np.asarray(np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0))
 
@@ -84,19 +90,21 @@ def _agreement_replicates(statistic: str, counts: FloatArray) -> Callable[[Float
         used = counts * valid_f[:, None]
 
         def fleiss(w: FloatArray) -> FloatArray:
-            totals = w @ used
-            p = totals / totals.sum(axis=1, keepdims=True)
-            pe = (p * p).sum(axis=1)
-            return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
+            with _undefined_is_nan():
+                totals = w @ used
+                p = totals / totals.sum(axis=1, keepdims=True)
+                pe = (p * p).sum(axis=1)
+                return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
 
         return fleiss
     rated = (n > 0).astype(np.float64)
     shares = np.divide(counts, n[:, None], out=np.zeros_like(counts), where=n[:, None] > 0)
 
     def gwet(w: FloatArray) -> FloatArray:
-        pi = (w @ shares) / (w @ rated)[:, None]
-        pe = (pi * (1.0 - pi)).sum(axis=1) / (k - 1)
-        return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
+        with _undefined_is_nan():
+            pi = (w @ shares) / (w @ rated)[:, None]
+            pe = (pi * (1.0 - pi)).sum(axis=1) / (k - 1)
+            return np.asarray((observed(w) - pe) / (1.0 - pe), dtype=np.float64)
 
     return gwet
 
