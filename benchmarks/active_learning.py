@@ -2,10 +2,10 @@
 
     python benchmarks/active_learning.py [--seeds 5] [--workers 2] [--no-write]
         [--strategies random,least_confidence,...] [--pool-sample 20000] [--checkpoints 100,...]
-        [--model-config '{"C": 1.0}']
+        [--model-config '{"C": 1.0}'] [--density-beta 1.0]
 
-Only the default configuration (all strategies, default pool sample, checkpoints and model) writes
-RESULTS.md and the PNG; the options serve sensitivity checks.
+Only the default configuration (all strategies, default pool sample, checkpoints, model and
+density beta) writes RESULTS.md and the PNG; the options serve sensitivity checks.
 
 Data: the dataset's own splits. The pool is the train split (60,614 phrases); simulated
 annotators answer with the gold label of each row they are asked about. Accuracy is measured
@@ -25,11 +25,15 @@ batches that grow with the labelled set, about a fifth of it per round (checkpoi
 sampling reach 95% of the full-data accuracy on both splits). Each batch is
 chosen with the model fitted at the previous checkpoint. To bound the cost, each round scores
 a fresh uniform sample of 20,000 unlabelled rows (not the whole pool) and chooses within it.
-k_center and hybrid use 128-d TF-IDF-SVD embeddings of the pool (fitted once on all pool
-texts, without labels). On a two-class task least confidence, margin and entropy are
-increasing functions of one another, so they pick the same rows: the benchmark computes all
-three selections from the same probabilities at every round, runs them as one when they
-agree (and separately if they ever differ), and says which happened.
+k_center, hybrid and density_weighted use 128-d TF-IDF-SVD embeddings of the pool (fitted once
+on all pool texts, without labels). density_weighted (information density, Settles & Craven
+2008) scores each sampled row by its margin times its mean cosine similarity to the rows of the
+same sample, to the power beta (1, the published default, unless --density-beta says
+otherwise); the sample is a uniform sample of the unlabelled pool, so this estimates the mean
+similarity to the whole unlabelled pool. On a two-class task least confidence, margin and
+entropy are increasing functions of one another, so they pick the same rows: the benchmark
+computes all three selections from the same probabilities at every round, runs them as one
+when they agree (and separately if they ever differ), and says which happened.
 
 Labels-to-95%: the first point where the seed-averaged learning curve reaches 0.95 x the
 full-data accuracy, interpolated linearly between checkpoints. Writes the learning curves to
@@ -70,7 +74,8 @@ POOL_SAMPLE = 20_000
 TARGET_SHARE = 0.95
 LABELS = ("negative", "positive")
 UNCERTAINTY = ("least_confidence", "margin", "entropy")
-STRATEGIES = ("random", *UNCERTAINTY, "k_center", "hybrid")
+STRATEGIES = ("random", *UNCERTAINTY, "k_center", "hybrid", "density_weighted")
+EMBEDDED = ("k_center", "hybrid", "density_weighted")  # the strategies that use the vectors
 PNG = Path(__file__).resolve().parent / "active_learning.png"
 
 
@@ -125,6 +130,7 @@ class Data:
     checkpoints: tuple[int, ...] = CHECKPOINTS
     pool_sample: int = POOL_SAMPLE  # 0: the whole unlabelled pool
     model_config: dict[str, Any] = field(default_factory=dict)  # the backend's config
+    density_beta: float = 1.0  # density_weighted: the exponent of the density
 
 
 DATA: Data | None = None
@@ -191,6 +197,15 @@ def select(
             for method in UNCERTAINTY
         }
         return picks[strategy], picks
+    if strategy == "density_weighted":
+        scores = queue_scores(
+            strategy,
+            probas=model.probas(sample),
+            vectors=data.vectors[sample],
+            labeled=np.zeros(len(sample), dtype=bool),
+            beta=data.density_beta,
+        )
+        return sample[top(scores, count)], {}
     rows = np.concatenate([labelled, sample])
     known = np.zeros(len(rows), dtype=bool)
     known[: len(labelled)] = True
@@ -321,12 +336,21 @@ def main() -> None:
         default={},
         help="the text_classifier config as JSON, e.g. '{\"C\": 1.0}' (default: its defaults)",
     )
+    parser.add_argument(
+        "--density-beta",
+        type=float,
+        default=1.0,
+        help="density_weighted: the exponent of the density (default 1)",
+    )
     parser.add_argument("--no-write", action="store_true", help="leave RESULTS.md and the PNG")
     args = parser.parse_args()
     strategies = [s for s in STRATEGIES if s in args.strategies.split(",")]
     checkpoints: tuple[int, ...] = args.checkpoints
     default_run = (
-        args.pool_sample == POOL_SAMPLE and checkpoints == CHECKPOINTS and not args.model_config
+        args.pool_sample == POOL_SAMPLE
+        and checkpoints == CHECKPOINTS
+        and not args.model_config
+        and args.density_beta == 1.0
     )
     total_started = time.perf_counter()
 
@@ -334,7 +358,7 @@ def main() -> None:
     texts = pool["text"].tolist()
     started = time.perf_counter()
     embedder = TfidfSvdEmbedder(dim=128)
-    if {"k_center", "hybrid"} & set(strategies):
+    if set(EMBEDDED) & set(strategies):
         embedder.fit(texts)
         vectors = embedder.embed(texts)
     else:
@@ -348,6 +372,7 @@ def main() -> None:
         checkpoints=checkpoints,
         pool_sample=args.pool_sample,
         model_config=args.model_config,
+        density_beta=args.density_beta,
     )
     model = Model(DATA.pool_texts, DATA.pool_gold, args.model_config)
     print(f"model: {model.description}")
@@ -372,7 +397,9 @@ def main() -> None:
     lead = next((m for m in UNCERTAINTY if m in strategies), None)
     followers = [m for m in UNCERTAINTY if m in strategies and m != lead]
     # the slowest runs first, so the workers finish together
-    order = [s for s in ("k_center", "hybrid", lead, "random") if s in strategies]
+    order = [
+        s for s in ("k_center", "hybrid", "density_weighted", lead, "random") if s in strategies
+    ]
     jobs = [(s, seed) for s in order for seed in seeds]
     runs: list[Run] = []
     context = multiprocessing.get_context("fork")
@@ -436,10 +463,11 @@ def main() -> None:
         f"averaged. Each seed starts from the same {SEED_SET} random labels for every strategy; "
         f"batches grow with the labelled set (checkpoints {listed}); "
         f"each round chooses within a fresh uniform sample of {sample} unlabelled rows of the "
-        "pool; k_center and hybrid (candidates = 10 x batch, margin) use 128-d TF-IDF-SVD "
-        "vectors of the pool. Labels-to-95%: where the seed-averaged curve first reaches 95% of "
-        "the full-data accuracy, interpolated linearly between checkpoints. Curves: "
-        "benchmarks/active_learning.png.",
+        "pool; k_center, hybrid (candidates = 10 x batch, margin) and density_weighted (margin x "
+        f"mean cosine similarity to the round's sample ^ {args.density_beta:g}) use 128-d "
+        "TF-IDF-SVD vectors of the pool. Labels-to-95%: where the seed-averaged curve first "
+        "reaches 95% of the full-data accuracy, interpolated linearly between checkpoints. "
+        "Curves: benchmarks/active_learning.png.",
         "",
         "Full-data accuracy (model fitted on the whole pool): "
         + ", ".join(f"{n} {v:.4f} (95%: {targets[n]:.4f})" for n, v in full.items())
@@ -450,7 +478,10 @@ def main() -> None:
     if "random" in strategies:
         lines += ["", "### Target", ""]
         for name, method in (
-            (name, m) for name in ("test", "dev") for m in UNCERTAINTY if m in strategies
+            (name, m)
+            for name in ("test", "dev")
+            for m in (*UNCERTAINTY, "density_weighted")
+            if m in strategies
         ):
             random_needs, needs = reach[name]["random"], reach[name][method]
             if random_needs is None or needs is None:

@@ -125,6 +125,11 @@ def test_serve_starts_with_an_administrator_and_the_demo_project(data_dir: Path)
             assert len(page["items"]) == 300
             assert all(item["data"]["text"].strip() for item in page["items"])
             assert demo["created_at"].endswith("Z") or demo["created_at"].endswith("+00:00")
+            # Checked for duplicates as any import is, before the server answered.
+            report = http.get(f"/projects/{demo['id']}/duplicates").json()
+            assert report["last_job"]["status"] == "finished"
+            assert report["last_job"]["params"]["trigger"] == "import"
+            assert (report["n_items"], report["n_groups"]) == (300, 0)
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -221,5 +226,23 @@ def test_a_local_import_checks_for_duplicates_as_a_recorded_job(
                 (ids[0], ids[0], "exact"),
                 (ids[1], ids[0], "exact"),
             ]
+    finally:
+        db.dispose()
+
+    # `accord duplicates` runs its check as a recorded job too, so that it takes its place
+    # among the project's checks (the newest one's groups are kept).
+    out = run(data_dir, "duplicates", "reviews", "--threshold", "0.5").stdout.splitlines()
+    assert out[0].startswith("items 4  groups 2  redundant 2  redundancy 50.00%")
+    refused = run(data_dir, "duplicates", "reviews", "--threshold", "2", check=False)
+    assert refused.returncode == 1 and "threshold must be over 0, up to 1" in refused.stderr
+    db = open_database(Settings(data_dir=data_dir))
+    try:
+        with db.transaction(write=False) as session:
+            _, second = session.scalars(
+                select(Job).where(Job.kind == "duplicates").order_by(Job.id)
+            )
+            assert (second.status, second.params["threshold"]) == ("finished", 0.5)
+            assert second.result is not None and second.result["superseded_by"] is None
+            assert second.result["n_groups"] == 2
     finally:
         db.dispose()

@@ -8,7 +8,7 @@ from importlib import resources
 
 from sqlalchemy import select
 
-from accord.config import Settings
+from accord.config import Settings, get_settings
 from accord.core import imports, projects, users
 from accord.db.engine import Database, open_database
 from accord.db.migrate import upgrade
@@ -43,8 +43,14 @@ def ensure_admin(
         return FirstAdmin(username, secret if generated else None)
 
 
-def ensure_demo(db: Database) -> int | None:
-    """Create the demo project (a few hundred real sentences) once; returns its id if created."""
+def ensure_demo(db: Database, settings: Settings | None = None) -> int | None:
+    """Create the demo project (a few hundred real sentences) once; returns its id if created.
+
+    Its import is checked for duplicates as every import is: here and now, as a recorded job
+    (the server's job runner has not started yet, and 300 sentences take a moment)."""
+    from accord.jobs.duplicate_kinds import check_after_import
+    from accord.jobs.runners import InlineRunner, follow_up_on
+
     demo = resources.files("accord.demo")
     with db.transaction() as session:
         if session.scalar(select(Project.id).where(Project.name == DEMO_PROJECT)) is not None:
@@ -62,7 +68,7 @@ def ensure_demo(db: Database) -> int | None:
             overlap=1,
         )
         with demo.joinpath("sst2_sample.jsonl").open("rb") as stream:
-            imports.import_records(
+            report = imports.import_records(
                 session,
                 project,
                 admin,
@@ -70,4 +76,8 @@ def ensure_demo(db: Database) -> int | None:
                 source="demo/sst2_sample.jsonl",
                 format="jsonl",
             )
-        return project.id
+        project_id, admin_id = project.id, admin.id
+    runner = InlineRunner(db, settings or get_settings())
+    origin = {"import_batch_id": report.batch_id}
+    check_after_import(db, follow_up_on(db, runner), project_id, admin_id, origin)
+    return project_id

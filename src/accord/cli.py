@@ -149,7 +149,7 @@ def init(
         typer.echo(f"administrator: {first.username}  password: {first.password}")
     else:
         typer.echo(f"administrator: {first.username}")
-    if demo and (pid := ensure_demo(db)) is not None:
+    if demo and (pid := ensure_demo(db, settings)) is not None:
         typer.echo(f"demo project created: id {pid}")
 
 
@@ -172,7 +172,7 @@ def serve(
     if first is not None:
         shown = first.password or "(from ACCORD_ADMIN_PASSWORD)"
         typer.echo(f"first administrator: {first.username}  password: {shown}")
-    if demo and (pid := ensure_demo(db)) is not None:
+    if demo and (pid := ensure_demo(db, settings)) is not None:
         typer.echo(f"demo project created: id {pid}")
     db.dispose()
     if workers > 1 and db.dialect == "sqlite":
@@ -681,7 +681,6 @@ def duplicates(
     from dataclasses import asdict
 
     from accord.core import duplicates as found
-    from accord.core.media import storage_for
 
     options = {"threshold": threshold, "max_distance": max_distance}
     if url:
@@ -691,8 +690,7 @@ def duplicates(
             groups = client.duplicates.group_page(ref, limit=top)["groups"] if top else []
     else:
         db, target, user = _local_project(project, as_user)
-        storage = storage_for(get_settings())
-        report = found.run_check(db, target.id, options, storage=storage, actor_id=user.id)
+        report = _check_locally(db, target.id, user.id, options)
         with db.transaction(write=False) as session:
             listed = found.groups(session, target, limit=top) if top else []
             groups = [asdict(g) for g in listed]
@@ -701,6 +699,8 @@ def duplicates(
         f"{report['n_redundant']}  redundancy {100 * report['redundancy_rate']:.2f}%"
         f"  ({report['seconds']:.2f} s)"
     )
+    if report.get("superseded_by") is not None:
+        typer.echo(f"  superseded by a newer check (job {report['superseded_by']}): its groups")
     for size, n in report["histogram"].items():
         typer.echo(f"  groups of {size}: {n}")
     for skipped, why in report["skipped"].items():
@@ -710,6 +710,28 @@ def duplicates(
         for m in g["members"]:
             how = "kept" if m["representative"] else f"{m['method']} {m['similarity']:.2f}"
             typer.echo(f"  {m['item_id']}\t{m['status']}\t{how}\t{m['preview'][:80]}")
+
+
+def _check_locally(
+    db: Any, project_id: int, user_id: int, options: dict[str, Any]
+) -> dict[str, Any]:
+    """A duplicates check run here and now as a recorded job (as the server would run it), so
+    that it takes its place among the project's other checks: the newest one's groups stay."""
+    from accord.core.duplicates import CheckParams
+    from accord.db.models import Job
+    from accord.jobs.runners import InlineRunner, enqueue
+
+    params = CheckParams.parse(options).as_dict()
+    runner = InlineRunner(db, get_settings())
+    job_id = enqueue(db, runner, "duplicates", params, project_id=project_id, user_id=user_id)
+    with db.transaction(write=False) as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        status, result, error = job.status, job.result, job.error
+    if status != "finished" or result is None:
+        reason = (error or "no result").strip().splitlines()[0]
+        raise CliError(f"the duplicates check (job {job_id}) failed: {reason}")
+    return dict(result)
 
 
 def _figure(value: float | None) -> str:

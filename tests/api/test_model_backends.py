@@ -140,6 +140,7 @@ def test_a_text_classifier_trained_on_human_labels_pre_labels_every_open_item(
     ).json()
     assert row["version"] == result["version"] != ""
     assert row["labels_at_fit"] == 1600 and row["fitted_at"] is not None and row["error"] is None
+    assert result["search"] is None and row["state"]["search"] is None  # searches nothing
 
     stored = current_predictions(db, backend["id"])
     assert set(stored) == open_items
@@ -168,6 +169,47 @@ def test_a_text_classifier_trained_on_human_labels_pre_labels_every_open_item(
             select(Prediction.item_id).where(Prediction.backend_id == backend["id"])
         ).all()
     assert sorted(kept) == sorted(open_items)
+
+
+def test_a_knn_model_says_whether_it_searches_exactly_or_approximately(
+    client: TestClient, db: Database, admin: Actor, sentiment_project: tuple[Project, Actor]
+) -> None:
+    """Beyond its exact limit (lowered here to 100 labelled items) a knn model searches the
+    approximate usearch index: its training job's result and its stored state say so."""
+    pytest.importorskip("usearch")
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    project, annotator = sentiment_project
+    sentences = sst2_sentences(600, seed=1)
+    add_items(db, project, admin.user, sentences["text"].tolist())
+    ids = item_ids(db, project)
+    tfidf = TfidfVectorizer(sublinear_tf=True).fit_transform(sentences["text"])
+    vectors = TruncatedSVD(n_components=32, random_state=0).fit_transform(tfidf)
+    by_item = {str(ids[t]): v.tolist() for t, v in zip(sentences["text"], vectors, strict=True)}
+    stored = client.put(
+        f"/api/v1/projects/{project.id}/vectors/tfidf",
+        json={"vectors": by_item},
+        headers=admin.headers,
+    )
+    assert stored.status_code == 200, stored.text
+    gold = {ids[t]: label for t, label in zip(sentences["text"], sentences["label"], strict=True)}
+    submit_directly(db, project, annotator, {i: gold[i] for i in sorted(gold)[:400]})
+
+    searches = {}
+    for name, config in (("exact", {}), ("approximate", {"exact_limit": 100})):
+        model = create_model(client, project, admin, name=name, kind="knn", config=config)
+        job = train(client, project, admin, model["id"])
+        assert job["status"] == "finished", job["error"]
+        assert (job["result"]["n_examples"], job["result"]["n_predictions"]) == (400, 200)
+        row = client.get(
+            f"/api/v1/projects/{project.id}/models/{model['id']}", headers=admin.headers
+        ).json()
+        assert row["state"]["search"] == job["result"]["search"]
+        searches[name] = (job["result"]["search"], row["version"])
+    assert searches["exact"][0] == "exact"
+    assert searches["approximate"][0] == "usearch"
+    assert searches["exact"][1] != searches["approximate"][1]
 
 
 def test_a_bad_configuration_is_a_422_naming_the_field(

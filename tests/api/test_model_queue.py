@@ -2,7 +2,8 @@
 record the pre-label they were shown and whether they kept it (acceptance rates per model
 version are exact), switched-off models are not shown, and the least-confidence queue serves
 items in the order of the uncertainty of the stored probabilities, never an item someone else
-holds or has answered; k_center follows the library's farthest-first traversal."""
+holds or has answered; k_center follows the library's farthest-first traversal and
+density_weighted the margin times the mean cosine similarity to the open items."""
 
 from __future__ import annotations
 
@@ -266,3 +267,60 @@ def test_the_k_center_queue_follows_the_farthest_first_traversal(
         served.append(lease["item"]["id"])
         answer(client, project, annotator, lease["item"]["id"], "negative")
     assert served == expected
+
+
+def test_the_density_weighted_queue_weights_the_margin_by_the_similarity_to_the_open_items(
+    client: TestClient, db: Database, admin: Actor, factory: Factory
+) -> None:
+    project, _, (_, annotator, _) = labelled_project(
+        db, factory, admin, 80, 30, strategy="density_weighted"
+    )
+    with db.transaction() as session:
+        p = session.get(Project, project.id)
+        assert p is not None
+        vectors.embed_project(session, p)
+    model = create_model(client, project, admin)
+    job = train(client, project, admin, model["id"])
+    assert job["result"]["queue_scores"] == {
+        "strategy": "density_weighted",
+        "model_name": "clf",
+        "n_open": 50,
+        "n_scored": 50,
+    }
+    stored = current_predictions(db, model["id"])
+    with db.transaction(write=False) as session:
+        p = session.get(Project, project.id)
+        assert p is not None
+        ids, matrix = vectors.load_vectors(session, p)
+        status = dict(session.execute(select(Item.id, Item.status)).all())
+        scores = dict(
+            session.execute(
+                select(Item.id, Item.queue_score).where(Item.project_id == project.id)
+            ).all()
+        )
+    by_id = {int(i): matrix[r].astype(np.float64) for r, i in enumerate(ids)}
+    open_ids = [i for i in sorted(by_id) if status[i] == "open"]
+    assert len(open_ids) == 50
+
+    def cosine(a: int, b: int) -> float:
+        va, vb = by_id[a], by_id[b]
+        return float(va @ vb / (np.linalg.norm(va) * np.linalg.norm(vb)))
+
+    margin, expected = {}, {}
+    for i in open_ids:
+        probas = stored[i].probas or {}
+        margin[i] = 1.0 - abs(probas["positive"] - probas["negative"])
+        density = max(0.0, sum(cosine(i, j) for j in open_ids) / len(open_ids))
+        expected[i] = margin[i] * density
+    assert {i: scores[i] for i in open_ids} == pytest.approx(expected, rel=1e-5)
+    assert all(scores[i] is None for i in by_id if status[i] != "open")
+    order = sorted(open_ids, key=lambda i: (-expected[i], i))
+    # the density changes the order that the margin alone would give
+    assert order[:10] != sorted(open_ids, key=lambda i: (-margin[i], i))[:10]
+    served = []
+    for _ in range(10):
+        lease = next_item(client, project, annotator)
+        assert lease is not None
+        served.append(lease["item"]["id"])
+        answer(client, project, annotator, lease["item"]["id"], "negative")
+    assert served == order[:10]

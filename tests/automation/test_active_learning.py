@@ -1,6 +1,7 @@
 """Active learning: uncertainty measures on hand-computed probabilities, k-center greedy against
 known farthest-first orders and a plain reference, its properties (permutation equivariance,
-labelled rows never chosen, the budget), hybrid selection and the queue scores."""
+labelled rows never chosen, the budget), hybrid selection, information density against
+hand-computed values and a pairwise reference, and the queue scores."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from numpy.typing import NDArray
 
 from accord.automation.active_learning import (
     STRATEGIES,
+    density_weighted,
     hybrid,
+    information_density,
     k_center_greedy,
     queue_scores,
     uncertainty,
@@ -237,6 +240,112 @@ def test_hybrid_spreads_the_most_uncertain_rows() -> None:
         hybrid(probas, x[:10], labeled, 5)
 
 
+# -- information density ---------------------------------------------------------------------------
+
+# (2, 0), (0, 3) and (1, 1) are unlabelled; (-1, 0), labelled, points away from all of them.
+SQUARE = np.array([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0], [-1.0, 0.0]], dtype=np.float32)
+SQUARE_LABELED = np.array([False, False, False, True])
+SQUARE_PROBAS = np.array([[0.9, 0.1], [0.6, 0.4], [0.5, 0.5], [0.5, 0.5]])
+R = 2**-0.5  # cos 45°
+
+
+def test_information_density_on_hand_computed_angles() -> None:
+    density = information_density(SQUARE, SQUARE_LABELED)
+    # row 0 to the three unlabelled rows: cos 0°, cos 90°, cos 45°; row 2: cos 45° twice and 1;
+    # row 3: -1, 0, -cos 45°, a negative mean, counted as 0
+    assert np.allclose(density, [(1 + R) / 3, (1 + R) / 3, (1 + 2 * R) / 3, 0.0], atol=1e-6)
+    # the pool is only the unlabelled rows: with row 2 labelled too, row 0 sees cos 0° and 90°
+    fewer = information_density(SQUARE, np.array([False, False, True, True]))
+    assert np.allclose(fewer, [0.5, 0.5, R, 0.0], atol=1e-6)
+    assert np.array_equal(information_density(SQUARE, np.ones(4, dtype=bool)), np.zeros(4))
+
+
+def test_density_weighted_multiplies_the_margin_by_the_density_to_the_power_beta() -> None:
+    # margins 1 - |p1 - p2|: 0.2, 0.8, 1, 1
+    d0, d2 = (1 + R) / 3, (1 + 2 * R) / 3
+    scores = density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED)
+    assert np.allclose(scores, [0.2 * d0, 0.8 * d0, d2, 0.0], atol=1e-6)
+    squared = density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED, beta=2.0)
+    assert np.allclose(squared, [0.2 * d0**2, 0.8 * d0**2, d2**2, 0.0], atol=1e-6)
+    plain = density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED, beta=0.0)
+    assert np.allclose(plain, uncertainty(SQUARE_PROBAS, "margin"))
+    entropy = density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED, method="entropy")
+    assert np.allclose(entropy, uncertainty(SQUARE_PROBAS, "entropy") * [d0, d0, d2, 0.0])
+
+
+def reference_density(x: NDArray[np.float64], labeled: NDArray[np.bool_]) -> list[float]:
+    """Mean cosine similarity to the unlabelled rows, pair by pair, clipped at 0."""
+    out = []
+    pool = [j for j in range(len(x)) if not labeled[j]]
+    for i in range(len(x)):
+        total = 0.0
+        for j in pool:
+            norms = float(np.linalg.norm(x[i]) * np.linalg.norm(x[j]))
+            total += float(x[i] @ x[j]) / norms if norms > 0 else 0.0
+        out.append(max(0.0, total / len(pool)))
+    return out
+
+
+def test_information_density_equals_the_pairwise_mean() -> None:
+    rng = np.random.default_rng(5)
+    # lengths from 0.1 to 10, a shared direction so most means are positive, one all-zero row
+    x = rng.standard_normal((120, 7)) + 0.4
+    x *= rng.uniform(0.1, 10.0, size=(120, 1))
+    x[17] = 0.0
+    x[23] = -5.0 * x[:60].mean(axis=0)  # points away from the pool: clipped to 0
+    labeled = rng.random(120) < 0.3
+    expected = reference_density(x, labeled)
+    density = information_density(x.astype(np.float32), labeled)
+    assert np.allclose(density, expected, atol=1e-6)
+    assert density[17] == 0.0 and density[23] == 0.0
+    assert 0.05 < float(np.median(density)) < 1.0  # not a degenerate case
+    probas = np.column_stack([p := rng.random(120), 1 - p])
+    lc = 1.0 - np.maximum(p, 1 - p)
+    scores = density_weighted(probas, x.astype(np.float32), labeled, method="least_confidence")
+    assert np.allclose(scores, lc * np.array(expected), atol=1e-6)
+
+
+def test_information_density_on_sst2_vectors_matches_sklearn(
+    sst2_vectors: NDArray[np.float32],
+) -> None:
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    x = sst2_vectors[:2000]
+    labeled = np.zeros(2000, dtype=bool)
+    labeled[::3] = True
+    expected = np.maximum(cosine_similarity(x, x[~labeled]).mean(axis=1), 0.0)
+    assert np.allclose(information_density(x, labeled), expected, atol=1e-6)
+
+
+def test_density_weighting_puts_typical_rows_before_equally_uncertain_outliers() -> None:
+    rng = np.random.default_rng(9)
+    # a tight cluster around (1, 1, 0, ...) and a few scattered outliers
+    cluster = np.array([1.0, 1.0] + [0.0] * 6) + 0.05 * rng.standard_normal((200, 8))
+    outliers = rng.standard_normal((10, 8))
+    x = np.vstack([cluster, outliers]).astype(np.float32)
+    probas = np.full((210, 2), 0.5)
+    probas[:200, 0] = 0.55  # the cluster is a little less uncertain than the outliers
+    probas[:200, 1] = 0.45
+    labeled = np.zeros(210, dtype=bool)
+    plain = queue_scores("margin", probas=probas, vectors=None, labeled=labeled)
+    weighted = queue_scores("density_weighted", probas=probas, vectors=x, labeled=labeled)
+    assert set(np.argsort(-plain, kind="stable")[:10].tolist()) == set(range(200, 210))
+    assert set(np.argsort(-weighted, kind="stable")[:10].tolist()) <= set(range(200))
+
+
+def test_density_weighted_refuses_bad_input() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED, beta=-1.0)
+    assert caught.value.details == [{"field": "beta", "rule": "range"}]
+    with pytest.raises(InvalidInput):
+        density_weighted(SQUARE_PROBAS, SQUARE, SQUARE_LABELED, beta=float("nan"))
+    with pytest.raises(InvalidInput) as caught:
+        density_weighted(SQUARE_PROBAS, SQUARE[:3], SQUARE_LABELED)
+    assert caught.value.details == [{"field": "vectors", "rule": "shape"}]
+    with pytest.raises(InvalidInput):
+        information_density(SQUARE, SQUARE_LABELED[:3])
+
+
 # -- queue scores --------------------------------------------------------------------------------
 
 
@@ -287,7 +396,14 @@ def test_queue_scores_put_the_k_center_batch_first_in_pick_order() -> None:
 def test_queue_scores_refuse_what_the_strategy_cannot_use() -> None:
     labeled = np.zeros(5, dtype=bool)
     x = np.eye(5, dtype=np.float32)
-    assert STRATEGIES == ("least_confidence", "margin", "entropy", "k_center", "hybrid")
+    assert STRATEGIES == (
+        "least_confidence",
+        "margin",
+        "entropy",
+        "k_center",
+        "hybrid",
+        "density_weighted",
+    )
     with pytest.raises(InvalidInput) as caught:
         queue_scores("random", probas=PROBAS, vectors=x, labeled=labeled)
     assert caught.value.details == [{"field": "strategy", "rule": "choice"}]
@@ -299,3 +415,25 @@ def test_queue_scores_refuse_what_the_strategy_cannot_use() -> None:
     assert caught.value.details == [{"field": "vectors", "rule": "required"}]
     with pytest.raises(InvalidInput):
         queue_scores("margin", probas=PROBAS[:3], vectors=None, labeled=labeled)
+    for missing in ({"probas": None, "vectors": x}, {"probas": PROBAS, "vectors": None}):
+        with pytest.raises(InvalidInput):
+            queue_scores("density_weighted", labeled=labeled, **missing)
+
+
+def test_queue_scores_for_density_weighted() -> None:
+    scores = queue_scores(
+        "density_weighted", probas=SQUARE_PROBAS, vectors=SQUARE, labeled=SQUARE_LABELED
+    )
+    d0, d2 = (1 + R) / 3, (1 + 2 * R) / 3
+    assert np.allclose(scores[:3], [0.2 * d0, 0.8 * d0, d2], atol=1e-6)
+    assert np.isneginf(scores[3])
+    squared = queue_scores(
+        "density_weighted",
+        probas=SQUARE_PROBAS,
+        vectors=SQUARE,
+        labeled=SQUARE_LABELED,
+        beta=2.0,
+        method="least_confidence",
+    )
+    # least confidence 0.1, 0.4, 0.5
+    assert np.allclose(squared[:3], [0.1 * d0**2, 0.4 * d0**2, 0.5 * d2**2], atol=1e-6)

@@ -3,8 +3,12 @@
 Uncertainty sampling ranks items by how unsure the model is (:func:`uncertainty`); core-set
 selection spreads a batch over the embedding space by farthest-first traversal from what is
 already labelled (:func:`k_center_greedy`); :func:`hybrid` does the second among the most
-uncertain items. :func:`queue_scores` turns any strategy into one priority per item for the
-work queue. Pure numpy: nothing here touches the database.
+uncertain items. Density-weighted uncertainty (:func:`density_weighted`, the information
+density of Settles & Craven 2008) multiplies the uncertainty by :func:`information_density`,
+the mean cosine similarity of an item to the unlabelled pool raised to a power beta (1 by
+default), so that items typical of the pool come before outliers the model is equally unsure
+of. :func:`queue_scores` turns any strategy into one priority per item for the work queue.
+Pure numpy: nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 UNCERTAINTY_METHODS = ("least_confidence", "margin", "entropy")
-STRATEGIES = ("least_confidence", "margin", "entropy", "k_center", "hybrid")
+STRATEGIES = ("least_confidence", "margin", "entropy", "k_center", "hybrid", "density_weighted")
 METRICS = ("cosine", "euclidean")
 DEFAULT_BUDGET = 100
 _CHUNK_CELLS = 1 << 23  # distance cells computed at once against the labelled set (64 MiB)
@@ -226,6 +230,61 @@ def hybrid(
     return subset[picks]
 
 
+def information_density(vectors: NDArray[Any], labeled: NDArray[np.bool_]) -> FloatArray:
+    """For every row, its mean cosine similarity to the unlabelled rows (itself included when
+    it is unlabelled), clipped at 0: how typical of the pool it is.
+
+    The mean of the similarities to the L2-normalised unlabelled rows equals the similarity
+    to their (not renormalised) mean, so this is one matrix-vector product, O(n d), exact. An
+    all-zero row is similar to nothing (0); negative means (a row that points away from the
+    pool on average) count as 0. Without unlabelled rows every row scores 0.
+    """
+    x = _prepare(vectors, "cosine")
+    mask = _check_labeled(labeled, x.shape[0])
+    pool = np.flatnonzero(~mask)
+    if not len(pool):
+        return np.zeros(x.shape[0], dtype=np.float64)
+    mean = x[pool].sum(axis=0, dtype=np.float64) / len(pool)
+    out: FloatArray = np.clip((x @ mean.astype(np.float32)).astype(np.float64), 0.0, 1.0)
+    return out
+
+
+def _check_beta(beta: float) -> float:
+    value = float(beta)
+    if not np.isfinite(value) or value < 0:
+        raise InvalidInput(
+            "beta must be a finite number, at least 0", [{"field": "beta", "rule": "range"}]
+        )
+    return value
+
+
+def density_weighted(
+    probas: NDArray[np.float64],
+    vectors: NDArray[np.float32],
+    labeled: NDArray[np.bool_],
+    *,
+    beta: float = 1.0,
+    method: str = "margin",
+) -> FloatArray:
+    """Information density (Settles & Craven 2008) for every row: its uncertainty by ``method``
+    times its :func:`information_density` (mean cosine similarity to the unlabelled rows)
+    to the power ``beta``. ``beta = 0`` is plain uncertainty sampling; larger values favour
+    typical rows more. Values in [0, 1]; labelled rows are scored too (they only shape the
+    pool by being left out of it)."""
+    beta = _check_beta(beta)
+    scores = uncertainty(probas, method)
+    n = len(scores)
+    mask = _check_labeled(labeled, n)
+    if np.asarray(vectors).shape[0] != n:
+        raise InvalidInput(
+            "probas and vectors must have the same number of rows",
+            [{"field": "vectors", "rule": "shape"}],
+        )
+    density = information_density(vectors, mask)
+    out: FloatArray = scores * density**beta
+    return out
+
+
 def queue_scores(
     strategy: str,
     *,
@@ -235,10 +294,13 @@ def queue_scores(
     budget: int | None = None,
     method: str = "margin",
     candidates_factor: int = 10,
+    beta: float = 1.0,
 ) -> NDArray[np.float64]:
     """A priority for every row (higher = ask sooner); labelled rows get -inf.
 
     - ``least_confidence`` / ``margin`` / ``entropy`` (need ``probas``): the uncertainty.
+    - ``density_weighted`` (needs both): the uncertainty by ``method`` times the mean cosine
+      similarity to the unlabelled rows to the power ``beta`` (:func:`density_weighted`).
     - ``k_center`` (needs ``vectors``) and ``hybrid`` (needs both): the ``budget`` rows the
       selection picks (default 100) score 1 + budget, budget, ..., 2 in pick order, above
       every other row; the other unlabelled rows keep their uncertainty by ``method`` (in
@@ -256,8 +318,8 @@ def queue_scores(
         raise InvalidInput(
             "vectors must hold one row per item", [{"field": "vectors", "rule": "shape"}]
         )
-    needs_probas = strategy in UNCERTAINTY_METHODS or strategy == "hybrid"
-    needs_vectors = strategy in ("k_center", "hybrid")
+    needs_probas = strategy in UNCERTAINTY_METHODS or strategy in ("hybrid", "density_weighted")
+    needs_vectors = strategy in ("k_center", "hybrid", "density_weighted")
     if needs_probas and probas is None:
         raise InvalidInput(
             f"the {strategy} strategy needs model probabilities",
@@ -271,6 +333,9 @@ def queue_scores(
     if strategy in UNCERTAINTY_METHODS:
         assert probas is not None
         scores = uncertainty(probas, strategy)
+    elif strategy == "density_weighted":
+        assert probas is not None and vectors is not None
+        scores = density_weighted(probas, vectors, mask, beta=beta, method=method)
     else:
         assert vectors is not None
         size = DEFAULT_BUDGET if budget is None else _check_budget(budget)

@@ -6,6 +6,14 @@ The check reads in a read transaction, computes outside any transaction with
 :mod:`accord.automation.near_duplicates`, and replaces the project's ``ItemDuplicate`` rows in
 one short write transaction. A group's representative is its smallest item id; every other
 member is redundant.
+
+Checks of one project may run at the same time (one queued after each of two imports, or an
+import's and one asked for). The stored groups are always those of the newest check (highest
+job id) that stored them, never a mix: the write transaction holds the project's row, and a
+check finds there whether a newer job has already stored its groups (the job's row says so from
+that same transaction: its result's ``superseded_by`` is null). If one has, the older check
+stores nothing and reports ``superseded_by``; a check that finds this before reading does no
+work. A check outside a job (``job_id`` None) always stores.
 """
 
 from __future__ import annotations
@@ -354,7 +362,8 @@ def run_check(
     job_id: int | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Find the project's duplicate groups, replace its stored groups, and report."""
+    """Find the project's duplicate groups, replace its stored groups (unless a newer check has
+    stored its own: see the module's docstring), and report."""
     started = time.perf_counter()
     checked = params if isinstance(params, CheckParams) else CheckParams.parse(params)
     done = 0
@@ -367,10 +376,13 @@ def run_check(
 
     with db.transaction(write=False) as session:
         project = _project(session, project_id)
-        items = _load(session, project)
-        vectors = None
-        if "embedding" in checked.methods:
-            vectors = _load_vectors(session, project, checked.embedder)
+        newer = stored_by_newer(session, project.id, job_id)
+        read = _read(session, project, checked) if newer is None else None
+    if read is None:  # a newer check has stored its groups already: nothing to do
+        for _ in range(stages(checked)):
+            step()
+        return _report(db, project_id, checked, started, newer, {}, {}, 0)
+    items, vectors = read
     skipped: dict[str, Any] = {}
     hashes: dict[int, NDArray[np.bool_]] = {}
     if "image" in checked.methods:
@@ -399,32 +411,88 @@ def run_check(
     result = compute(items.texts, checked, hashes=hashes, vectors=positioned, progress=step)
     result.skipped = skipped
     redundant = result.labels != np.arange(len(items.ids))
+    n_stored = 0
     with db.transaction() as session:
-        # Checks that end together (one queued after each of two imports) store one at a time:
-        # each replaces the other's rows instead of adding to them.
+        # Checks that end together store one at a time (SQLite: one writer; PostgreSQL: the
+        # project's row), so each sees whether a newer one has stored before it.
         project = _project(session, project_id, lock=True)
-        n_stored = _store(session, project, items.ids, result)
-        audit.record(
-            session,
-            actor_id=actor_id,
-            action="duplicates.check",
-            entity="project",
-            entity_id=project.id,
-            project_id=project.id,
-            job_id=job_id,
-            params=checked.as_dict(),
-            groups=len(np.unique(result.labels[redundant])),
-            redundant=int(np.count_nonzero(redundant)),
-        )
+        newer = stored_by_newer(session, project.id, job_id)
+        if newer is None:
+            n_stored = _store(session, project, items.ids, result)
+            _mark_stored(session, job_id, n_stored)
+            audit.record(
+                session,
+                actor_id=actor_id,
+                action="duplicates.check",
+                entity="project",
+                entity_id=project.id,
+                project_id=project.id,
+                job_id=job_id,
+                params=checked.as_dict(),
+                groups=len(np.unique(result.labels[redundant])),
+                redundant=int(np.count_nonzero(redundant)),
+            )
     step()
+    return _report(db, project_id, checked, started, newer, result.pairs, skipped, n_stored)
+
+
+def _read(
+    session: Session, project: Project, checked: CheckParams
+) -> tuple[_Items, tuple[IntArray, NDArray[np.float32]] | None]:
+    items = _load(session, project)
+    if "embedding" not in checked.methods:
+        return items, None
+    return items, _load_vectors(session, project, checked.embedder)
+
+
+def stored_by_newer(session: Session, project_id: int, job_id: int | None) -> int | None:
+    """The id of the newest duplicates check of the project newer than job ``job_id`` whose
+    groups were stored, if any (None for a check outside a job). A check that stored its groups
+    says so in its job's result from the transaction that stored them (its ``superseded_by``
+    null or absent); one that has not stored yet, was superseded or failed has no result or
+    another result."""
+    if job_id is None:
+        return None
+    newer = session.execute(
+        select(Job.id, Job.result)
+        .where(Job.project_id == project_id, Job.kind == "duplicates", Job.id > job_id)
+        .order_by(Job.id.desc())
+    )
+    for newer_id, result in newer:
+        if isinstance(result, dict) and result.get("superseded_by") is None:
+            return int(newer_id)
+    return None
+
+
+def _mark_stored(session: Session, job_id: int | None, n_rows: int) -> None:
+    """Record on the check's job, with its groups, that they are stored (the job's full result
+    replaces this when it ends)."""
+    job = session.get(Job, job_id) if job_id is not None else None
+    if job is not None:
+        job.result = {"superseded_by": None, "n_rows": n_rows}
+
+
+def _report(
+    db: Database,
+    project_id: int,
+    checked: CheckParams,
+    started: float,
+    superseded_by: int | None,
+    pairs: dict[str, int],
+    skipped: dict[str, Any],
+    n_rows: int,
+) -> dict[str, Any]:
+    """The stored groups' summary (a superseded check's: the newer check's groups), with what
+    this check found and stored."""
     with db.transaction(write=False) as session:
         project = _project(session, project_id)
         report = summary(session, project).as_dict()
     report.update(
         params=checked.as_dict(),
-        pairs=result.pairs,
+        pairs=pairs,
         skipped=skipped,
-        n_rows=n_stored,
+        n_rows=n_rows,
+        superseded_by=superseded_by,
         seconds=round(time.perf_counter() - started, 3),
     )
     return report

@@ -1,10 +1,11 @@
 """The model-driven queue: active-learning strategies over stored priorities.
 
-``least_confidence``, ``margin``, ``entropy``, ``k_center`` and ``hybrid`` give out the open
-item with the highest ``Item.queue_score`` first (then the lowest id), among the same
-candidates as every strategy. A pick is one query on the ``ix_items_model_queue`` index; no
-model runs while an annotator waits. Items without a score (none computed yet, or imported
-since) follow in import order, so a project with no scores yet works like ``sequential``.
+``least_confidence``, ``margin``, ``entropy``, ``k_center``, ``hybrid`` and
+``density_weighted`` give out the open item with the highest ``Item.queue_score`` first (then
+the lowest id), among the same candidates as every strategy. A pick is one query on the
+``ix_items_model_queue`` index; no model runs while an annotator waits. Items without a score
+(none computed yet, or imported since) follow in import order, so a project with no scores yet
+works like ``sequential``.
 
 The scores come from :func:`refresh_queue_scores`, run by every train job of the model that
 drives the queue and on demand (``POST /projects/{p}/models/queue-scores``): it puts the
@@ -33,8 +34,16 @@ from accord.errors import InvalidInput, NotFound
 from accord.schema.model import Choices
 from accord.schema.parse import label_paths
 
-MODEL_STRATEGIES = ("least_confidence", "margin", "entropy", "k_center", "hybrid")
+MODEL_STRATEGIES = (
+    "least_confidence",
+    "margin",
+    "entropy",
+    "k_center",
+    "hybrid",
+    "density_weighted",
+)
 UNCERTAINTY = ("least_confidence", "margin", "entropy")
+VECTOR_STRATEGIES = ("k_center", "hybrid", "density_weighted")  # need the item vectors
 CHUNK = 5_000
 
 
@@ -74,7 +83,7 @@ def uses_model_queue(project: Project) -> bool:
 
 
 def needs_probas(strategy: str) -> bool:
-    return strategy in UNCERTAINTY or strategy == "hybrid"
+    return strategy in UNCERTAINTY or strategy in ("hybrid", "density_weighted")
 
 
 def _single_choice_controls(session: Session, project: Project) -> dict[str, tuple[str, ...]]:
@@ -152,6 +161,19 @@ def _score(
         given = np.vstack([probas[int(i)] for i in rows])
         labeled = np.zeros(len(rows), dtype=bool)
         return rows, queue_scores(strategy, probas=given, vectors=None, labeled=labeled)
+    if strategy == "density_weighted":
+        # The pool whose density counts is every open item with a vector; only those with a
+        # prediction get a score (the others follow in import order, as for uncertainty).
+        open_set = set(open_ids)
+        labeled = np.array([int(i) not in open_set for i in vector_ids], dtype=bool)
+        known = np.array([int(i) in probas for i in vector_ids], dtype=bool)
+        if not (~labeled & known).any():
+            return none
+        missing = np.full(n_labels, np.nan)
+        p_all = np.vstack([probas.get(int(i), missing) for i in vector_ids])
+        scores = queue_scores(strategy, probas=p_all, vectors=matrix, labeled=labeled)
+        scores[~known] = -np.inf
+        return vector_ids, scores
     # Items no longer open are the labelled set the selection spreads away from; for hybrid,
     # open items need class probabilities.
     open_set = set(open_ids)
@@ -204,7 +226,7 @@ def refresh_queue_scores(
             probas = current_probas(session, backend, open_ids, labels)
         vector_ids: NDArray[np.int64] = np.empty(0, dtype=np.int64)
         matrix: NDArray[np.float32] = np.empty((0, 0), dtype=np.float32)
-        if strategy in ("k_center", "hybrid"):
+        if strategy in VECTOR_STRATEGIES:
             from accord.core import vectors
 
             vector_ids, matrix = vectors.load_vectors(session, project)

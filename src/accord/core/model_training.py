@@ -309,6 +309,7 @@ def run_model(
                 [{"field": "mode", "rule": "trainable"}],
             )
         version = backend.fit(examples) if fit else backend.version
+        search = search_of(backend)
         meta = {
             "project_id": project_id,
             "model_name": name,
@@ -341,6 +342,7 @@ def run_model(
             "last_annotation_id": watermark,
             "predicted_at": now.isoformat(),
             "job_id": job_id,
+            "search": search,
         }
         audit.record(
             session,
@@ -364,10 +366,18 @@ def run_model(
         "n_predictions": len(predicted.rows),
         "n_invalid": predicted.n_invalid,
         "first_invalid": predicted.first_problem,
+        "search": search,
         "queue_scores": None,
     }
     summary["queue_scores"] = _after_predictions(db, project_id, backend_id)
     return summary
+
+
+def search_of(backend: ModelBackend) -> str | None:
+    """How a fitted model finds neighbours, for models that search (``knn``): ``"exact"``, or
+    the approximate index's name (``"usearch"``); None for other models."""
+    search = getattr(backend, "search", None)
+    return search if isinstance(search, str) else None
 
 
 def _after_predictions(db: Database, project_id: int, backend_id: int) -> dict[str, Any] | None:

@@ -52,7 +52,9 @@ class BackendOut(BaseModel):
     active: bool
     fitted_at: datetime | None
     error: str | None = Field(description="why the last run failed; null after a success")
-    state: dict[str, Any] | None = Field(description="counts of the last run")
+    state: dict[str, Any] | None = Field(
+        description="counts of the last run; search: exact or usearch for a knn model"
+    )
     created_at: datetime
 
 
@@ -117,7 +119,7 @@ def queue_scores(
     body: Annotated[QueueScoresIn | None, Body()] = None,
 ) -> QueueScoresOut:
     """Recompute the model-driven queue's priorities now (the project's strategy must be one of
-    least_confidence, margin, entropy, k_center, hybrid)."""
+    least_confidence, margin, entropy, k_center, hybrid, density_weighted)."""
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.manage(project))
     budget = body.budget if body else None
