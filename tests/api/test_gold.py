@@ -250,6 +250,116 @@ def test_a_paused_annotator_cannot_submit_and_their_lease_goes_to_someone_else(
     assert client.post(f"{url}/next", headers=paused.headers).status_code == 204
 
 
+def test_work_sent_back_to_a_paused_annotator_goes_to_someone_else(
+    client: TestClient, db: Any, factory: Factory, admin: Actor
+) -> None:
+    """Work a reviewer returned would wait for its author until a manager resumes them: the
+    pause hands it over, and a rejection of a paused annotator's answer does so at once."""
+    paused, other, reviewer = factory.user(), factory.user(), factory.user()
+    project = factory.project(
+        admin,
+        gold_rate=0.0,
+        gold_min_answers=1,
+        gold_pause_below=0.5,
+        members={"annotator": paused, "annotator2": other, "reviewer": reviewer},
+        overlap=1,
+    )
+    add_items(db, project, admin.user, ["first", "second", "known"])
+    ids = _items(client, project.id, admin)
+    _make_gold(client, project.id, ids["known"], admin, "positive")
+    url = f"/api/v1/projects/{project.id}"
+    answers = {}
+    for name in ("first", "second"):
+        lease = client.post(f"{url}/next", headers=paused.headers)
+        assert lease.status_code == 200 and lease.json()["item"]["id"] == ids[name]
+        done = client.post(
+            f"{url}/items/{ids[name]}/annotations",
+            json={"result": {"sentiment": "positive"}},
+            headers=paused.headers,
+        )
+        assert done.status_code == 201, done.text
+        answers[name] = done.json()["id"]
+
+    def reject(name: str) -> None:
+        client.post(
+            f"{url}/annotations/{answers[name]}/review",
+            json={"verdict": "rejected", "reason": "read the guideline on irony"},
+            headers=reviewer.headers,
+        ).raise_for_status()
+
+    def slots() -> dict[int, tuple[str, int, int, str | None]]:
+        with db.transaction(write=False) as session:
+            states = dict(
+                session.execute(
+                    select(Assignment.item_id, Assignment.state).where(
+                        Assignment.user_id == paused.user.id
+                    )
+                ).all()
+            )
+            return {
+                i: (item.status, item.n_assigned, item.n_done, states.get(i))
+                for i in (ids["first"], ids["second"])
+                if (item := session.get(Item, i)) is not None
+            }
+
+    reject("first")
+    assert slots()[ids["first"]] == ("open", 1, 0, "returned")  # still theirs to redo
+    assert client.post(f"{url}/next", headers=other.headers).status_code == 204
+
+    wrong = client.post(
+        f"{url}/items/{ids['known']}/annotations",
+        json={"result": {"sentiment": "negative"}},
+        headers=paused.headers,
+    )
+    assert wrong.status_code == 201, wrong.text  # gold accuracy 0 of 1: paused
+    assert slots()[ids["first"]] == ("open", 0, 0, "released")
+    reject("second")  # the author is paused already: handed over at once
+    assert slots() == {
+        ids["first"]: ("open", 0, 0, "released"),
+        ids["second"]: ("open", 0, 0, "released"),
+    }
+    with db.transaction(write=False) as session:
+        pause_event = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.project_id == project.id, AuditEvent.action == "member.pause"
+            )
+        ).one()
+        assert pause_event.details["released_returned_items"] == [ids["first"]]
+        assert pause_event.details["released_items"] == []
+
+    served = []
+    for _ in range(2):
+        lease = client.post(f"{url}/next", headers=other.headers)
+        assert lease.status_code == 200, lease.text
+        served.append(lease.json()["item"]["id"])
+        client.post(
+            f"{url}/items/{served[-1]}/annotations",
+            json={"result": {"sentiment": "negative"}},
+            headers=other.headers,
+        ).raise_for_status()
+    assert served == [ids["first"], ids["second"]]
+    # resumed, the annotator neither gets the items again nor can answer them
+    client.post(
+        f"{url}/members/{paused.user.username}/resume", headers=admin.headers
+    ).raise_for_status()
+    assert client.post(f"{url}/next", headers=paused.headers).status_code == 204
+    again = client.post(
+        f"{url}/items/{ids['first']}/annotations",
+        json={"result": {"sentiment": "positive"}},
+        headers=paused.headers,
+    )
+    assert again.status_code == 409, again.text
+    assert "handed to other annotators while you were paused" in again.json()["detail"]
+    with db.transaction(write=False) as session:
+        for name in ("first", "second"):
+            item = session.get(Item, ids[name])
+            assert item is not None and (item.status, item.n_assigned, item.n_done) == (
+                "done",
+                1,
+                1,
+            )
+
+
 def test_answers_are_compared_per_control() -> None:
     schema = parse_schema(TEXT_SCHEMA)
     gold = {

@@ -23,6 +23,9 @@ from accord.db.models import Assignment, Item, Membership, Project, utcnow
 from accord.errors import Conflict, Forbidden
 
 MAX_PICK_ATTEMPTS = 5
+_HANDED_OVER = (
+    "item {item_id} was sent back to you and handed to other annotators while you were paused"
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,7 @@ def reclaim_expired(session: Session, project: Project, now: datetime) -> int:
 
 def release_leases(session: Session, project: Project, user_id: int) -> list[int]:
     """Give back every item the member holds on a lease, expired or not, so that others get the
-    slots at once (when the gold rule pauses them). Work a reviewer sent back stays theirs: its
-    slot carries their rejected answer. Returns the freed item ids."""
+    slots at once (when the gold rule pauses them). Returns the freed item ids."""
     freed = session.scalars(
         delete(Assignment)
         .where(
@@ -72,6 +74,25 @@ def release_leases(session: Session, project: Project, user_id: int) -> list[int
     ).all()
     _free_slots(session, freed)
     return sorted(freed)
+
+
+def release_returned(session: Session, project: Project, user_id: int) -> list[int]:
+    """Hand the work a reviewer sent back to this member over to others (when the gold rule
+    pauses them; a rejection of a paused member's answer does the same at once): the slot is
+    freed, their rejected answer stays on record, and the item is never served to them again
+    (state ``released``). Returns the item ids."""
+    released = session.scalars(
+        update(Assignment)
+        .where(
+            Assignment.project_id == project.id,
+            Assignment.user_id == user_id,
+            Assignment.state == "returned",
+        )
+        .values(state="released", finished_at=utcnow())
+        .returning(Assignment.item_id)
+    ).all()
+    _free_slots(session, released)
+    return sorted(released)
 
 
 def _free_slots(session: Session, item_ids: Sequence[int]) -> None:
@@ -234,6 +255,8 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
         .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
         .with_for_update()
     ).first()
+    if row is not None and row.state == "released":
+        raise Conflict(_HANDED_OVER.format(item_id=item_id))
     if row is not None and row.state not in ("leased", "returned"):
         raise Conflict(f"you already {row.state} item {item_id}; edit your annotation instead")
     if row is None:
@@ -276,9 +299,12 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
     return row is not None and row.state == "returned"
 
 
-def return_to_annotator(session: Session, project: Project, item_id: int, user_id: int) -> None:
+def return_to_annotator(session: Session, project: Project, item_id: int, user_id: int) -> bool:
     """A rejected submission goes back to its author: the slot stays theirs, the item no longer
-    counts it as done."""
+    counts it as done. When the author is paused on the project the slot goes to others
+    instead (see ``release_returned``); returns whether the author keeps it."""
+    membership = session.get(Membership, (project.id, user_id))
+    keeps = membership is None or membership.paused_at is None
     sent = session.execute(
         update(Assignment)
         .where(
@@ -286,16 +312,21 @@ def return_to_annotator(session: Session, project: Project, item_id: int, user_i
             Assignment.user_id == user_id,
             Assignment.state == "submitted",
         )
-        .values(state="returned", finished_at=utcnow())
+        .values(state="returned" if keeps else "released", finished_at=utcnow())
     )
     if sent.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"item {item_id} has no submission of this annotator to send back")
     session.execute(
         update(Item)
         .where(Item.id == item_id)
-        .values(n_done=Item.n_done - 1, status="open")
+        .values(
+            n_done=Item.n_done - 1,
+            n_assigned=Item.n_assigned - (0 if keeps else 1),
+            status="open",
+        )
         .execution_options(synchronize_session=False)
     )
+    return keeps
 
 
 def claim_for_skip(session: Session, project: Project, item_id: int, user_id: int) -> None:
@@ -305,6 +336,8 @@ def claim_for_skip(session: Session, project: Project, item_id: int, user_id: in
         .where(Assignment.item_id == item_id, Assignment.user_id == user_id)
         .with_for_update()
     ).first()
+    if row is not None and row.state == "released":
+        raise Conflict(_HANDED_OVER.format(item_id=item_id))
     if row is not None and row.state not in ("leased", "returned"):
         raise Conflict(f"you already {row.state} item {item_id}")
     if row is None:

@@ -433,11 +433,13 @@ def _apply_pause_rule(session: Session, project: Project, user_id: int) -> None:
     )
     membership.paused_at = utcnow()
     membership.pause_reason = reason
-    # The items they hold on a lease go back to the pool now rather than when the leases expire;
-    # a submission of one is refused like their next (core/annotations.py).
-    from accord.core.assignment import release_leases  # assignment -> gold
+    # The items they hold on a lease go back to the pool now rather than when the leases expire
+    # (a submission of one is refused like their next, core/annotations.py), and so does work a
+    # reviewer sent back to them, which would otherwise wait for them.
+    from accord.core.assignment import release_leases, release_returned  # assignment -> gold
 
     released = release_leases(session, project, user_id)
+    handed_over = release_returned(session, project, user_id)
     session.add(
         Notification(
             project_id=project.id,
@@ -455,6 +457,7 @@ def _apply_pause_rule(session: Session, project: Project, user_id: int) -> None:
         project_id=project.id,
         reason=reason,
         released_items=released,
+        released_returned_items=handed_over,
     )
 
 
