@@ -680,7 +680,7 @@ def duplicates(
     largest groups (the first item of each is its representative)."""
     from dataclasses import asdict
 
-    from accord.core import duplicates as found
+    from accord.core import duplicate_reports as found
 
     options = {"threshold": threshold, "max_distance": max_distance}
     if url:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from accord.core import duplicates
+from accord.core import duplicate_reports, duplicates
 from accord.core.media import storage_for
 from accord.db.engine import Database
 from accord.db.models import Job
@@ -60,7 +60,7 @@ def check_after_import(
         return None
     try:
         with db.transaction(write=False) as session:
-            waiting = duplicates.queued_import_check(session, project_id)
+            waiting = duplicate_reports.queued_import_check(session, project_id)
         if waiting is not None:
             return waiting
         params: dict[str, Any] = {"trigger": "import", **origin}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from accord.api.deps import CurrentUser, DatabaseDep, ReadSessionDep, RunnerDep, SessionDep
 from accord.api.payloads import JobOut
-from accord.core import duplicate_actions, duplicates, items, projects
+from accord.core import duplicate_actions, duplicate_reports, duplicates, items, projects
 from accord.core.policies import ProjectPolicy, authorize
 from accord.db.models import Job
 from accord.errors import InvalidInput
@@ -118,7 +118,7 @@ def duplicates_report(project_id: int, session: ReadSessionDep, user: CurrentUse
     """Redundancy rate, number of groups, the group size histogram and the largest groups."""
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.review(project))
-    return DuplicatesOut.model_validate(duplicates.summary(session, project).as_dict())
+    return DuplicatesOut.model_validate(duplicate_reports.summary(session, project).as_dict())
 
 
 @router.get("/duplicates/groups", response_model=GroupPage)
@@ -132,10 +132,10 @@ def duplicate_groups(
     """Groups, largest first, with their members' previews (up to 50 members each)."""
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.review(project))
-    found = duplicates.groups(session, project, offset=offset, limit=limit)
+    found = duplicate_reports.groups(session, project, offset=offset, limit=limit)
     return GroupPage(
         groups=[GroupOut.model_validate(g, from_attributes=True) for g in found],
-        total=duplicates.count_groups(session, project),
+        total=duplicate_reports.count_groups(session, project),
         offset=offset,
         limit=limit,
     )
@@ -149,7 +149,7 @@ def item_duplicates(
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.review(project))
     items.get_item(session, project, item_id)
-    group = duplicates.item_group(session, project, item_id)
+    group = duplicate_reports.item_group(session, project, item_id)
     return GroupOut.model_validate(group, from_attributes=True) if group else None
 
 

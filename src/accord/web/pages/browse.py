@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
 from accord.core import (
-    duplicates,
+    duplicate_reports,
     exports,
     gold,
     items,
@@ -144,5 +144,5 @@ def item_detail(
         similar=similar_with_previews(session, project, item.id, 10),
         pii=item.pii or [],
         pii_segments=personal_data.highlighted(item),
-        duplicate_group=duplicates.item_group(session, project, item.id),
+        duplicate_group=duplicate_reports.item_group(session, project, item.id),
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.api.deps import ReadSessionDep
-from accord.core import duplicates, projects
+from accord.core import duplicate_reports, duplicates, projects
 from accord.core.policies import ProjectPolicy, authorize
 from accord.web.auth import PageUser
 from accord.web.render import page
@@ -29,8 +29,8 @@ def duplicates_page(
 ) -> HTMLResponse:
     project = projects.get_project(session, project_id)
     authorize(session, user, ProjectPolicy.manage(project))
-    report = duplicates.summary(session, project, top=0)
-    total = duplicates.count_groups(session, project)
+    report = duplicate_reports.summary(session, project, top=0)
+    total = duplicate_reports.count_groups(session, project)
     largest = max(report.histogram.values(), default=0)
     return page(
         request,
@@ -42,12 +42,12 @@ def duplicates_page(
         histogram=[
             (size, n, 100 * n / largest if largest else 0) for size, n in report.histogram.items()
         ],
-        groups=duplicates.groups(session, project, offset=offset, limit=PAGE),
+        groups=duplicate_reports.groups(session, project, offset=offset, limit=PAGE),
         total=total,
         offset=offset,
         page_size=PAGE,
         defaults=duplicates.CheckParams(),
         methods=duplicates.METHODS,
         stages=duplicates.stages(duplicates.CheckParams()),
-        active_job=duplicates.active_job(session, project),
+        active_job=duplicate_reports.active_job(session, project),
     )
