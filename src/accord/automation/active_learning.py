@@ -89,6 +89,14 @@ def _check_labeled(labeled: NDArray[np.bool_], n: int) -> BoolArray:
     return mask
 
 
+def _check_rows(vectors: NDArray[np.float32], n: int) -> None:
+    if np.asarray(vectors).shape[0] != n:
+        raise InvalidInput(
+            "probas and vectors must have the same number of rows",
+            [{"field": "vectors", "rule": "shape"}],
+        )
+
+
 def _check_budget(budget: int) -> int:
     if budget < 0:
         raise InvalidInput("budget must not be negative", [{"field": "budget", "rule": "range"}])
@@ -213,11 +221,7 @@ def hybrid(
     scores = uncertainty(probas, method)
     n = len(scores)
     mask = _check_labeled(labeled, n)
-    if np.asarray(vectors).shape[0] != n:
-        raise InvalidInput(
-            "probas and vectors must have the same number of rows",
-            [{"field": "vectors", "rule": "shape"}],
-        )
+    _check_rows(vectors, n)
     unlabeled = np.flatnonzero(~mask)
     n_candidates = min(len(unlabeled), budget * candidates_factor)
     # most uncertain first; equal scores by row order
@@ -275,11 +279,7 @@ def density_weighted(
     scores = uncertainty(probas, method)
     n = len(scores)
     mask = _check_labeled(labeled, n)
-    if np.asarray(vectors).shape[0] != n:
-        raise InvalidInput(
-            "probas and vectors must have the same number of rows",
-            [{"field": "vectors", "rule": "shape"}],
-        )
+    _check_rows(vectors, n)
     density = information_density(vectors, mask)
     out: FloatArray = scores * density**beta
     return out

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
+from accord.automation.active_learning import STRATEGIES, UNCERTAINTY_METHODS, queue_scores
 from accord.core import audit
 from accord.core.schemas import current_schema, parsed_schema
 from accord.core.strategies import candidates, priority_levels, register_strategy
@@ -34,15 +35,8 @@ from accord.errors import InvalidInput, NotFound
 from accord.schema.model import Choices
 from accord.schema.parse import label_paths
 
-MODEL_STRATEGIES = (
-    "least_confidence",
-    "margin",
-    "entropy",
-    "k_center",
-    "hybrid",
-    "density_weighted",
-)
-UNCERTAINTY = ("least_confidence", "margin", "entropy")
+MODEL_STRATEGIES = STRATEGIES
+UNCERTAINTY = UNCERTAINTY_METHODS
 VECTOR_STRATEGIES = ("k_center", "hybrid", "density_weighted")  # need the item vectors
 CHUNK = 5_000
 
@@ -151,8 +145,6 @@ def _score(
     budget: int | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Item ids and their priorities under ``strategy``."""
-    from accord.automation.active_learning import queue_scores
-
     none = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
     if strategy in UNCERTAINTY:
         rows = np.array([i for i in open_ids if i in probas], dtype=np.int64)
