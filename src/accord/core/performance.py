@@ -19,22 +19,21 @@ Per annotator:
   rejection rate of the verdicts given that day on their answers.
 
 How it is computed: one query reads five numbers per answer (id, annotator, item of a first
-version, lead time, time) in id order through the transaction's own driver cursor, without row
-objects or type processing; numpy and pandas order them by annotator, time and id and compute
-every figure and the trend, with the sums and medians a per-annotator pandas frame gives. A
-second query reads the project's verdicts alone; each is credited to the author of its answer
-among the answers read (a verdict is only ever given on a current, non-skipped answer), any
-other answer is looked up. Grouping the answers in SQL instead was measured slower on SQLite,
-which sorts to group and to evaluate window functions: 5 to 9 s for each such query over 1.5
-million answers, against under 6 s for the whole leaderboard (benchmarks/leaderboard.py).
+version, lead time, time) in id order through the transaction's own driver cursor
+(``accord.db.columns``), without row objects or type processing; numpy and pandas order them by
+annotator, time and id and compute every figure and the trend, with the sums and medians a
+per-annotator pandas frame gives. A second query reads the project's verdicts alone; each is
+credited to the author of its answer among the answers read (a verdict is only ever given on a
+current, non-skipped answer), any other answer is looked up. Grouping the answers in SQL instead
+was measured slower on SQLite, which sorts to group and to evaluate window functions: 5 to 9 s
+for each such query over 1.5 million answers, against under 6 s for the whole leaderboard
+(benchmarks/leaderboard.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,6 @@ from numpy.typing import NDArray
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Select,
     SQLColumnExpression,
     String,
     case,
@@ -53,9 +51,9 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from accord.core import gold
+from accord.db.columns import driver_columns
 from accord.db.models import (
     Annotation,
     AnnotatorSkill,
@@ -68,7 +66,6 @@ from accord.db.models import (
 
 GAP_CAP_SECONDS = 600.0
 TREND_DAYS = 30
-READ_CHUNK = 100_000
 _TIMES = "datetime64[us]"
 
 
@@ -135,46 +132,6 @@ class _Judged:
     rejected_per_day: list[int]
 
 
-def _driver_columns(
-    session: Session, query: Select[*tuple[Any, ...]], dtypes: Sequence[Any]
-) -> list[NDArray[Any]]:
-    """The columns of a query's rows as numpy arrays of these types, read through the
-    transaction's own driver cursor a chunk at a time: row objects and type processing would
-    triple the time of a million answers, and a list of all the rows would weigh ten times the
-    arrays. The query's parameters must need no type processing (numbers, texts)."""
-    connection = session.connection()
-    compiled = query.compile(dialect=connection.dialect)
-    assert isinstance(compiled, SQLCompiler)
-    params = compiled.construct_params()
-    args: Any = (
-        tuple(params[name] for name in compiled.positiontup or ())
-        if compiled.positional
-        else params
-    )
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    parts: list[list[NDArray[Any]]] = [[] for _ in dtypes]
-    cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled), args)
-        while rows := cursor.fetchmany(READ_CHUNK):
-            for k, dtype in enumerate(dtypes):
-                parts[k].append(_column(rows, k, dtype))
-    finally:
-        cursor.close()
-    return [
-        np.concatenate(chunks) if chunks else np.empty(0, dtype=dtype)
-        for chunks, dtype in zip(parts, dtypes, strict=True)
-    ]
-
-
-def _column(rows: Sequence[Any], k: int, dtype: Any) -> NDArray[Any]:
-    if dtype in (np.int64, np.bool_):
-        return np.fromiter(map(itemgetter(k), rows), dtype=dtype, count=len(rows))
-    # floats: None -> NaN; times: texts or microseconds since the epoch (see _instant)
-    return np.array(list(map(itemgetter(k), rows)), dtype=dtype)
-
-
 def _instant(session: Session, column: SQLColumnExpression[datetime]) -> ColumnElement[Any]:
     """A timestamp column in the form numpy reads fastest as UTC ``datetime64[us]``: SQLite's
     stored text; on PostgreSQL microseconds since the epoch (converting datetime objects would
@@ -200,7 +157,7 @@ def _answers(session: Session, project: Project, user_id: int | None) -> _Answer
         query = query.where(Annotation.user_id == user_id)
     # In id order the (project, id) index reads each page of the table once; in annotator
     # order the rows of each annotator are spread over all of them.
-    ids, user, item, lead, at = _driver_columns(
+    ids, user, item, lead, at = driver_columns(
         session,
         query.order_by(Annotation.id),
         (np.int64, np.int64, np.int64, np.float64, _TIMES),
@@ -299,7 +256,7 @@ def _verdicts(
             Annotation.project_id == project.id, Annotation.user_id == user_id
         )
         query = query.where(Review.annotation_id.in_(theirs))
-    annotation, rejected, at = _driver_columns(session, query, (np.int64, np.bool_, _TIMES))
+    annotation, rejected, at = driver_columns(session, query, (np.int64, np.bool_, _TIMES))
     author = _authors(session, answers, annotation)
     keep = author >= 0
     order = np.argsort(author[keep], kind="stable")
