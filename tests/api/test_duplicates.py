@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from accord.automation import near_duplicates as nd
 from accord.core import progress
+from accord.core.distribution import stratum_of
 from accord.db.engine import Database
 from accord.db.models import AuditEvent, Item, ItemDuplicate, Job, Project, User
 from tests.api.helpers import SST2, add_items, run_job, wait_for_job
@@ -291,6 +292,31 @@ def test_exclude_include_merge_and_drop_change_statuses_and_the_queue(
         "duplicates.merge",
         "duplicates.drop",
     ]
+
+
+def test_merge_and_include_regroup_a_project_stratified_by_duplicate_of(
+    client: TestClient, factory: Factory, admin: Actor, db: Database
+) -> None:
+    """``duplicate_of`` is metadata like any other: a project balanced by it sees the group of
+    a merged item change with the field, and go when include removes it."""
+    project = project_with_texts(
+        factory, db, admin, DUPLICATED, strategy="stratified", stratify_by="duplicate_of"
+    )
+    api = f"/api/v1/projects/{project.id}"
+    ids = [i.id for i in items_in_order(db, project.id)]
+    a, b = ids[0], ids[3]
+    run_check(client, project.id, admin)
+
+    def strata() -> list[str | None]:
+        return [i.stratum for i in items_in_order(db, project.id)]
+
+    assert strata() == [None] * len(ids)
+    client.post(f"{api}/duplicates/merge", json={"all": True}, headers=admin.headers)
+    expected = [None, str(a), str(a), None, str(b), None, None]
+    assert strata() == expected
+    assert [stratum_of(i.meta, "duplicate_of") for i in items_in_order(db, project.id)] == expected
+    client.post(f"{api}/duplicates/include", json={"group_ids": [a]}, headers=admin.headers)
+    assert strata() == [None, None, None, None, str(b), None, None]
 
 
 def test_check_parameters_are_validated_and_managers_only(

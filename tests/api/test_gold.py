@@ -409,3 +409,62 @@ def test_gold_answers_come_in_with_an_import_and_a_bad_one_aborts_it(
     assert refused.json()["errors"][0]["row"] == 2
     assert "gold answer" in refused.json()["detail"]
     assert "fine" not in _items(client, project.id, admin)
+
+
+def test_a_rejected_answer_to_a_gold_item_leaves_it_gold_and_its_score_stands(
+    client: TestClient, db: Any, factory: Factory, admin: Actor
+) -> None:
+    """A reviewer's rejection sends a gold answer back like any other, but the item stays a
+    honeypot (never served as ordinary work) and the redo, made after being told the first
+    answer was wrong, does not replace the first answer's score."""
+    author, other, reviewer = factory.user(), factory.user(), factory.user()
+    project = factory.project(
+        admin,
+        gold_rate=0.0,
+        members={"annotator": author, "annotator2": other, "reviewer": reviewer},
+        overlap=1,
+    )
+    add_items(db, project, admin.user, ["plain", "known"])
+    ids = _items(client, project.id, admin)
+    _make_gold(client, project.id, ids["known"], admin, "positive")
+    url = f"/api/v1/projects/{project.id}"
+
+    def answer(label: str) -> Any:
+        return client.post(
+            f"{url}/items/{ids['known']}/annotations",
+            json={"result": {"sentiment": label}},
+            headers=author.headers,
+        )
+
+    def accuracy() -> tuple[int, int]:
+        rows = client.get(f"{url}/gold/accuracy", headers=admin.headers).json()
+        row = next(r for r in rows if r["username"] == author.user.username)
+        return row["n_answers"], row["n_correct"]
+
+    first = answer("negative")
+    assert first.status_code == 201, first.text
+    assert accuracy() == (1, 0)
+    client.post(
+        f"{url}/annotations/{first.json()['id']}/review",
+        json={"verdict": "rejected", "reason": "the reviewer reads it as positive"},
+        headers=reviewer.headers,
+    ).raise_for_status()
+    with db.transaction(write=False) as session:
+        item = session.get(Item, ids["known"])
+        assert item is not None and (item.status, item.n_done) == ("gold", 0)
+    served = client.post(f"{url}/next", headers=other.headers)
+    assert served.status_code == 200 and served.json()["item"]["id"] == ids["plain"]
+    client.post(
+        f"{url}/items/{ids['plain']}/annotations",
+        json={"result": {"sentiment": "negative"}},
+        headers=other.headers,
+    ).raise_for_status()
+    assert client.post(f"{url}/next", headers=other.headers).status_code == 204
+
+    redo = answer("positive")
+    assert redo.status_code == 201, redo.text
+    assert redo.json()["version"] == 2
+    assert accuracy() == (1, 0)
+    with db.transaction(write=False) as session:
+        item = session.get(Item, ids["known"])
+        assert item is not None and item.status == "gold"

@@ -85,7 +85,10 @@ def submit(
     session.flush()
     _index_labels(session, annotation, current_schema(session, project).schema)
     if item.status == "gold":
-        gold.score_answer(session, project, item, annotation)
+        # The rejection told its author the answer was wrong: the redo is no blind answer,
+        # so the score of the first one stands.
+        if rejected is None:
+            gold.score_answer(session, project, item, annotation)
     else:
         overlap.after_submission(session, project, item.id)
     audit.record(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -322,7 +322,8 @@ def return_to_annotator(session: Session, project: Project, item_id: int, user_i
         .values(
             n_done=Item.n_done - 1,
             n_assigned=Item.n_assigned - (0 if keeps else 1),
-            status="open",
+            # a gold or excluded item stays what it is; a done item needs this answer again
+            status=case((Item.status.in_(("gold", "excluded")), Item.status), else_="open"),
         )
         .execution_options(synchronize_session=False)
     )

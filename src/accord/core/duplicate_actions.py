@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from accord.core import audit
 from accord.core.assignment import reclaim_expired
+from accord.core.distribution import stratum_of
 from accord.db.models import Annotation, Item, ItemDuplicate, Project, utcnow
 from accord.errors import InvalidInput
 
@@ -167,6 +168,7 @@ def merge(
             select(Item).where(Item.id.in_(changed[first : first + _CHUNK]))
         ):
             item.meta = {**(item.meta or {}), "duplicate_of": group_of[item.id]}
+            item.stratum = stratum_of(item.meta, project.stratify_by)
     result = ActionResult("merge", changed, _skipped(session, ids, changed))
     _record(session, project, actor_id, result, group_ids)
     return result
@@ -193,6 +195,7 @@ def include(
             item.status = "open"
             if "duplicate_of" in (item.meta or {}):
                 item.meta = {k: v for k, v in item.meta.items() if k != "duplicate_of"}
+                item.stratum = stratum_of(item.meta, project.stratify_by)
             changed.append(item.id)
     changed.sort()
     reopened = set(changed)
