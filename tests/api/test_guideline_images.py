@@ -275,12 +275,18 @@ def test_images_in_s3_are_stored_once_and_served_by_redirect(
         again = _upload(client, project, admin, content, "cells.png")
         served = client.get(first.json()["url"], headers=annotator.headers, follow_redirects=False)
         stranger = client.get(first.json()["url"], headers=factory.user().headers)
+        never_uploaded = client.get(
+            first.json()["url"].replace(first.json()["name"], "b" * 64 + ".png"),
+            headers=annotator.headers,
+            follow_redirects=False,
+        )
         storage = client.app.state.storage  # type: ignore[attr-defined]
         listed = storage.list("guidelines/")
     assert (first.status_code, again.status_code) == (201, 200)
     name = first.json()["name"]
     assert listed == [f"s3://{bucket}/media/guidelines/{project.id}/{name}"]
     assert served.status_code == 307 and stranger.status_code == 404
+    assert never_uploaded.status_code == 404  # not a redirect to a URL S3 would refuse
     fetched = httpx.get(served.headers["location"])
     assert fetched.content == content and fetched.headers["content-type"] == "image/png"
 

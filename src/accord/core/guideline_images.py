@@ -152,6 +152,8 @@ def source(storage: MediaStorage, project_id: int, name: str) -> MediaSource:
         if not path.is_file():
             raise NotFound(f"guideline image {name!r} not found")
         return MediaSource(content_type, path=path)
+    if not storage.exists(ref):  # a presigned URL would be signed for any key
+        raise NotFound(f"guideline image {name!r} not found")
     url = storage.url(ref)
     if url is None:
         raise NotFound(f"guideline image {name!r} cannot be served by this storage")
