@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,12 +56,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def accord(data_dir: Path, *args: str, capture: bool = True) -> subprocess.CompletedProcess[str]:
+def _environment(data_dir: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
+    """This process's environment without its ACCORD_ settings, for the data directory (and
+    ``extra``, e.g. ACCORD_DATABASE_URL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     env["ACCORD_DATA_DIR"] = str(data_dir)
+    env.update(extra or {})
+    return env
+
+
+def accord(
+    data_dir: Path, *args: str, capture: bool = True, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "accord", *args],
-        env=env,
+        env=_environment(data_dir, env),
         check=True,
         text=True,
         capture_output=capture,
@@ -100,16 +109,29 @@ def text_project(
 @contextmanager
 def served(data_dir: Path) -> Iterator[str]:
     """`accord serve` on the data directory, in a subprocess; yields the API's base URL."""
+    with server_process(data_dir) as (base, _server):
+        yield base
+
+
+@contextmanager
+def server_process(
+    data_dir: Path,
+    *options: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`accord serve` on the data directory (with more ``options`` and ``env``), in a
+    subprocess; yields the API's base URL and the process. Its error output goes to ``log``
+    (discarded without one: a pipe nobody reads would stop the server once it filled up)."""
     import httpx
 
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
-    env["ACCORD_DATA_DIR"] = str(data_dir)
+    errors = log.open("ab") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen(
-        [sys.executable, "-m", "accord", "serve", "--port", str(port), "--no-demo"],
-        env=env,
+        [sys.executable, "-m", "accord", "serve", "--port", str(port), "--no-demo", *options],
+        env=_environment(data_dir, env),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=errors,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
@@ -122,10 +144,12 @@ def served(data_dir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.1)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if log is not None:
+            errors.close()  # type: ignore[union-attr]
 
 
 def git_commit() -> str:

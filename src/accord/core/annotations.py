@@ -9,7 +9,12 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.core import audit, gold, overlap, prelabels, reviews
-from accord.core.assignment import check_not_paused, claim_for_skip, claim_for_submission
+from accord.core.assignment import (
+    check_not_paused,
+    claim_for_skip,
+    claim_for_submission,
+    count_submission,
+)
 from accord.core.items import get_item, item_context
 from accord.core.schemas import current_schema, parsed_schema
 from accord.db.models import Annotation, AnnotationLabel, Item, Project, User
@@ -84,6 +89,7 @@ def submit(
     session.add(annotation)
     session.flush()
     _index_labels(session, annotation, current_schema(session, project).schema)
+    count_submission(session, item.id)
     if item.status == "gold":
         # The rejection told its author the answer was wrong: the redo is no blind answer,
         # so the score of the first one stands.

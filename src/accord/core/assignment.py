@@ -12,9 +12,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from accord.core import audit, distribution, gold, overlap, training
@@ -189,36 +190,46 @@ def next_item(session: Session, project: Project, user_id: int) -> Lease | None:
 def _take_slot(
     session: Session, project: Project, item_id: int, user_id: int, now: datetime
 ) -> Lease | None:
+    """Take a slot of the item and lease it to the annotator: two statements, the slot's UPDATE
+    returning the item and the lease's INSERT doing nothing when this annotator already holds
+    the item (the unique (item, user) pair), instead of an ORM flush inside a savepoint."""
     expires = now + timedelta(seconds=project.lease_seconds)
-    taken = session.execute(
+    item = session.scalars(
         update(Item)
         .where(Item.id == item_id, has_free_slot(project))
         .values(n_assigned=Item.n_assigned + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(Item)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).one_or_none()
+    if item is None:
         return None
-    try:
-        with session.begin_nested():
-            session.add(
-                Assignment(
-                    project_id=project.id,
-                    item_id=item_id,
-                    user_id=user_id,
-                    state="leased",
-                    leased_at=now,
-                    expires_at=expires,
-                )
-            )
-    except IntegrityError:
+    leased = session.execute(
+        _insert_ignoring_duplicates(session, Assignment)
+        .values(
+            project_id=project.id,
+            item_id=item_id,
+            user_id=user_id,
+            state="leased",
+            leased_at=now,
+            expires_at=expires,
+        )
+        .on_conflict_do_nothing(index_elements=["item_id", "user_id"])
+        .returning(Assignment.id)
+    ).first()
+    if leased is None:
         # The same person asked twice at once and the other request won this item.
         session.execute(
             update(Item).where(Item.id == item_id).values(n_assigned=Item.n_assigned - 1)
         )
         return None
-    item = session.get(Item, item_id, populate_existing=True)
-    assert item is not None
     return Lease(item, expires)
+
+
+def _insert_ignoring_duplicates(session: Session, table: type[Assignment]) -> Any:
+    """INSERT with ON CONFLICT in this database's dialect (SQLite and PostgreSQL share it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def release(session: Session, project: Project, item_id: int, user_id: int) -> None:
@@ -247,7 +258,8 @@ def release(session: Session, project: Project, item_id: int, user_id: int) -> N
 def claim_for_submission(session: Session, project: Project, item_id: int, user_id: int) -> bool:
     """Turn the annotator's lease (or returned work) into a submission, or take a free slot
     when there is no lease; True when this answers work a reviewer sent back. Once the answer is
-    stored, ``overlap.after_submission`` decides whether the item is done.
+    stored, ``count_submission`` counts it on the item and ``overlap.after_submission`` decides
+    whether the item is done.
 
     An expired lease that nobody reclaimed yet still holds its slot and is accepted."""
     row = session.execute(
@@ -290,13 +302,19 @@ def claim_for_submission(session: Session, project: Project, item_id: int, user_
             .where(Assignment.id == row.id)
             .values(state="submitted", finished_at=utcnow(), expires_at=None)
         )
+    return row is not None and row.state == "returned"
+
+
+def count_submission(session: Session, item_id: int) -> None:
+    """One more submission on the item. Called last, once the answer is stored: on PostgreSQL
+    the UPDATE locks the item's row until commit, and the other annotators of the item, who
+    often submit at the same moment, wait for that lock."""
     session.execute(
         update(Item)
         .where(Item.id == item_id)
         .values(n_done=Item.n_done + 1)
         .execution_options(synchronize_session=False)
     )
-    return row is not None and row.state == "returned"
 
 
 def return_to_annotator(session: Session, project: Project, item_id: int, user_id: int) -> bool:

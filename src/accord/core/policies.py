@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.db.engine import keep_loaded
 from accord.db.models import Membership, Project, User
 from accord.errors import Forbidden, NotFound
 
@@ -64,12 +64,13 @@ def role_in(session: Session, user: User, project_id: int) -> Role | None:
     """The user's effective role; admins act as managers everywhere."""
     if user.is_admin:
         return Role.manager
-    name = session.scalar(
-        select(Membership.role).where(
-            Membership.project_id == project_id, Membership.user_id == user.id
-        )
-    )
-    return Role[name] if name else None
+    # The whole row by primary key, kept: the queue's pause and gate checks that follow in the
+    # same request then find it in the session instead of asking the database again.
+    membership = session.get(Membership, (project_id, user.id))
+    if membership is None:
+        return None
+    keep_loaded(session, membership)
+    return Role[membership.role] if membership.role else None
 
 
 def authorize(session: Session, user: User, permission: Permission) -> Role:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accord.db.engine import keep_loaded
 from accord.db.models import Project, SchemaVersion
 from accord.errors import NotFound
 from accord.schema import LabelingSchema, parse_schema
@@ -32,4 +33,4 @@ def current_schema(session: Session, project: Project) -> SchemaVersion:
         raise NotFound(f"project {project.id} has no schema")
     version = session.get(SchemaVersion, project.schema_version_id)
     assert version is not None
-    return version
+    return keep_loaded(session, version)  # asked for several times in one request

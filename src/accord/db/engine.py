@@ -3,6 +3,11 @@
 SQLite allows one writer at a time. A transaction that reads and then writes can fail with
 SQLITE_BUSY when another writer got in between, so write sessions start with BEGIN IMMEDIATE
 and wait for the lock (busy_timeout) instead; read sessions start deferred and never block.
+Within the process, writers queue for the write engine's single pooled connection rather than
+for the file lock: SQLite's busy handler polls, sleeping up to 100 ms between tries, so under
+many writers the lock sat idle between transactions and a writer that had waited long kept
+losing it to newcomers (30 annotators: seconds at p99, some requests failing after the 30 s
+timeout). The busy timeout still covers other processes (a CLI import, an RQ worker).
 
 On SQLite the full-text index lives in a second file beside the database (``*.search.db``), so
 that an import can fill it from another thread, with its own writer, while the items go in:
@@ -17,9 +22,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
@@ -65,8 +70,11 @@ def _sqlite_engine(url: str, settings: Settings, immediate: bool, search: str | 
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        pool_size=8,
-        max_overflow=16,
+        # Writers: one connection, waited for in the pool's queue (woken when it is returned)
+        # for as long as SQLite's busy timeout.
+        pool_size=1 if immediate else 8,
+        max_overflow=0 if immediate else 16,
+        pool_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
     )
     synchronous = settings.sqlite_synchronous.upper()
 
@@ -95,6 +103,27 @@ def _sqlite_engine(url: str, settings: Settings, immediate: bool, search: str | 
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+Loaded = TypeVar("Loaded")
+
+
+def keep_loaded(session: Session, obj: Loaded) -> Loaded:
+    """Hold ``obj`` (a loaded row) until the session's transaction ends. The identity map holds
+    objects weakly, so a row that several checks of one request look up by primary key (the
+    member's membership, the project's schema version) was read again by each of them once the
+    one before had dropped it."""
+    kept = session.info.get("kept")
+    if kept is None:
+        kept = session.info["kept"] = {}
+        event.listen(session, "after_transaction_end", _forget_kept)
+    kept[inspect(obj).identity_key] = obj
+    return obj
+
+
+def _forget_kept(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the transaction, not a savepoint inside it
+        session.info["kept"].clear()
 
 
 @contextmanager
