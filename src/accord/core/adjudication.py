@@ -32,6 +32,7 @@ from accord.core.gold import compare
 from accord.core.items import get_item, item_context
 from accord.core.schemas import current_schema, parsed_schema
 from accord.db.engine import Database
+from accord.db.id_sets import among
 from accord.db.models import Adjudication, Annotation, Item, Job, Project, User, utcnow
 from accord.errors import InvalidInput, NotFound
 from accord.schema import LabelingSchema, validate_result
@@ -418,12 +419,13 @@ def resolve(
 
 def ground_truth_by_item(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The decided result and its provenance of each resolved item among these."""
+    among_items, wanted = among(Adjudication.item_id, item_ids)
     rows = session.execute(
         select(Adjudication.item_id, Adjudication.result, Adjudication.provenance).where(
-            Adjudication.item_id.in_(item_ids), Adjudication.status == "resolved"
+            among_items, Adjudication.status == "resolved"
         )
     )
-    return {i: {"result": r, "provenance": p} for i, r, p in rows}
+    return {i: {"result": r, "provenance": p} for i, r, p in rows if wanted is None or i in wanted}
 
 
 def has_ground_truth(session: Session, project: Project) -> bool:

@@ -4,6 +4,7 @@ agreement reports, and consensus labels stored with the method that produced the
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, cast
 
 import pandas as pd
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from accord.core import audit
 from accord.core.consensus_methods import METHODS
 from accord.core.schemas import current_schema, parsed_schema
+from accord.db.id_sets import among
 from accord.db.models import Annotation, AnnotationLabel, Consensus, Project, utcnow
 from accord.errors import InvalidInput
 from accord.quality import agreement_intervals, annotator_agreement, label_agreement
@@ -202,26 +204,58 @@ def consensus_rows(
     )
 
 
-def consensus_by_item(session: Session, item_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The stored consensus of these items: {item: {control: {label, confidence, n_labels,
-    method}}}."""
+def stored_consensus_controls(session: Session, project: Project) -> list[str]:
+    """Every control with a stored consensus in the project, by name."""
+    query = select(Consensus.control).where(Consensus.project_id == project.id).distinct()
+    return sorted(session.scalars(query))
+
+
+def consensus_by_item(
+    session: Session,
+    project: Project,
+    item_ids: list[int],
+    *,
+    controls: Sequence[str] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """The stored consensus of these items of the project: {item: {control: {label, confidence,
+    n_labels, method}}}. ``controls`` (`stored_consensus_controls`, by default read here) lets
+    the query seek in the (project, control, item) index instead of reading the whole table;
+    callers that read many chunks pass it once."""
+    if controls is None:
+        controls = stored_consensus_controls(session, project)
     out: dict[int, dict[str, Any]] = {}
-    if not item_ids:
+    if not item_ids or not controls:
         return out
-    for row in session.scalars(
-        select(Consensus).where(Consensus.item_id.in_(item_ids)).order_by(Consensus.id)
-    ):
-        out.setdefault(row.item_id, {})[row.control] = {
-            "label": row.label,
-            "confidence": row.confidence,
-            "n_labels": row.n_labels,
-            "method": row.method,
+    among_items, wanted = among(Consensus.item_id, item_ids)
+    query = (
+        select(
+            Consensus.item_id,
+            Consensus.control,
+            Consensus.label,
+            Consensus.confidence,
+            Consensus.n_labels,
+            Consensus.method,
+        )
+        .where(
+            Consensus.project_id == project.id,
+            Consensus.control.in_(controls),
+            among_items,
+        )
+        .order_by(Consensus.id)
+    )
+    for item_id, control, label, confidence, n_labels, method in session.execute(query):
+        if wanted is not None and item_id not in wanted:
+            continue
+        out.setdefault(item_id, {})[control] = {
+            "label": label,
+            "confidence": confidence,
+            "n_labels": n_labels,
+            "method": method,
         }
     return out
 
 
 def consensus_controls(session: Session, project: Project) -> list[str]:
     """Controls that have a stored consensus, in the schema's order."""
-    query = select(Consensus.control).where(Consensus.project_id == project.id).distinct()
-    stored = set(session.scalars(query))
+    stored = set(stored_consensus_controls(session, project))
     return [c for c in categorical_controls(session, project) if c in stored]

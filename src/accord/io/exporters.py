@@ -45,8 +45,9 @@ def _chunked(pieces: Iterable[str]) -> Iterator[bytes]:
         yield "".join(buffer).encode()
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
+# What json.dumps(value, ensure_ascii=False, default=str) writes, without building an encoder
+# for every value.
+_dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 @exporter("jsonl")
