@@ -111,10 +111,9 @@ def annotations_by_item(
     session: Session,
     item_ids: list[int],
     include_skipped: bool,
-    names: Names | None = None,
 ) -> dict[int, list[dict[str, Any]]]:
     """The current annotations of these items in id order, as export rows describe them."""
-    names = names or Names(session)
+    names = Names(session)
     query, wanted = _answers_query(item_ids, include_skipped)
     out: dict[int, list[dict[str, Any]]] = {}
     for row in session.execute(query):

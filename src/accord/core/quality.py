@@ -215,14 +215,12 @@ def consensus_by_item(
     project: Project,
     item_ids: list[int],
     *,
-    controls: Sequence[str] | None = None,
+    controls: Sequence[str],
 ) -> dict[int, dict[str, Any]]:
     """The stored consensus of these items of the project: {item: {control: {label, confidence,
-    n_labels, method}}}. ``controls`` (`stored_consensus_controls`, by default read here) lets
-    the query seek in the (project, control, item) index instead of reading the whole table;
-    callers that read many chunks pass it once."""
-    if controls is None:
-        controls = stored_consensus_controls(session, project)
+    n_labels, method}}}. ``controls`` (`stored_consensus_controls`, read once by a caller that
+    reads many chunks) lets the query seek in the (project, control, item) index instead of
+    reading the whole table."""
     out: dict[int, dict[str, Any]] = {}
     if not item_ids or not controls:
         return out
