@@ -73,10 +73,10 @@ def open_project(path: Path, n_items: int) -> tuple[Database, int, float | None]
     """The database of the data directory and the project's id, the project built first if the
     directory holds none (then also the seconds the build took)."""
     db = open_database(Settings(data_dir=path, database_url=None))
+    upgrade(db.url)  # a directory an older revision built gets the newer tables and columns
     built = None
     if project_id(db) is None:
         started = time.perf_counter()
-        upgrade(db.url)
         counts = build(db, n_items, np.random.default_rng(5))
         built = time.perf_counter() - started
         print(f"built in {built:.0f} s: {counts}", file=sys.stderr)
@@ -204,6 +204,10 @@ def build(db: Database, n_items: int, rng: np.random.Generator) -> dict[str, int
     superseded = np.zeros(len(frame), dtype=bool)
     superseded[judged[rejected]] = True
     frame["is_latest"] = ~superseded
+    reviewed = np.zeros(len(frame), dtype=bool)
+    reviewed[judged] = True
+    # every answer requires review (the policy "all"); those without a verdict wait for one
+    frame["awaiting"] = ~superseded & ~reviewed & ~frame["skipped"].to_numpy(dtype=bool)
     frame = frame.iloc[order].reset_index(drop=True)
 
     item_ids = np.arange(1, n_items + 1)
@@ -242,10 +246,11 @@ def build(db: Database, n_items: int, rng: np.random.Generator) -> dict[str, int
             frame["lead"].tolist(),
             pd.to_datetime(frame["at"]).dt.tz_localize(UTC).dt.to_pydatetime().tolist(),
             answer_label.tolist(),
+            frame["awaiting"].tolist(),
             strict=True,
         )
         rows: list[dict[str, Any]] = []
-        for a, i, u, parent, version, latest, skipped, lead_time, created, label in columns:
+        for a, i, u, parent, version, latest, skipped, lead_time, created, label, waits in columns:
             rows.append(
                 {
                     "id": a,
@@ -260,6 +265,7 @@ def build(db: Database, n_items: int, rng: np.random.Generator) -> dict[str, int
                     "skip_reason": "unclear" if skipped else None,
                     "lead_time": None if lead_time != lead_time else lead_time,
                     "review_required": True,
+                    "awaiting_review": waits,
                     "schema_version_id": version_id,
                     "created_at": created,
                 }

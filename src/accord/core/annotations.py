@@ -85,7 +85,7 @@ def submit(
     reviews.apply_policy(session, project, annotation, rejected)
     prelabels.mark(session, project, annotation)
     if rejected is not None:
-        rejected.is_latest = False
+        rejected.is_latest = rejected.awaiting_review = False
     session.add(annotation)
     session.flush()
     _index_labels(session, annotation, current_schema(session, project).schema)
@@ -193,7 +193,9 @@ def revise(
     item = get_item(session, project, annotation.item_id)
     clean, version_id = _validated(session, project, item, result)
     session.execute(
-        update(Annotation).where(Annotation.id == annotation.id).values(is_latest=False)
+        update(Annotation)
+        .where(Annotation.id == annotation.id)
+        .values(is_latest=False, awaiting_review=False)
     )
     unindex_labels(session, annotation)
     new = Annotation(
@@ -206,10 +208,11 @@ def revise(
         lead_time=lead_time,
         schema_version_id=version_id,
         review_required=annotation.review_required,
+        awaiting_review=annotation.review_required,
     )
     session.add(new)
     session.flush()
-    annotation.is_latest = False
+    annotation.is_latest = annotation.awaiting_review = False
     _index_labels(session, new, current_schema(session, project).schema)
     audit.record(
         session,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from accord.core import annotations as annotation_ops
@@ -56,9 +56,11 @@ def review(
         fixed = annotation_ops.revise(
             session, project, reviewer, annotation, result, may_edit_others=True
         )
-        fixed.review_required = False  # the reviewer's own correction is not reviewed again
+        # the reviewer's own correction is not reviewed again
+        fixed.review_required = fixed.awaiting_review = False
     if verdict != "accepted":
         suspects.confirm_open(session, project, annotation.item_id, reviewer)
+    annotation.awaiting_review = False
     row = Review(
         project_id=project.id,
         annotation_id=annotation.id,
@@ -83,18 +85,22 @@ def review(
     return row
 
 
-def accepted_reviews(session: Session, project: Project, user_id: int) -> int:
-    """How many of this author's answers in the project a reviewer accepted."""
-    found = session.scalar(
-        select(func.count())
-        .select_from(Review)
+def accepted_reviews(
+    session: Session, project: Project, user_id: int, *, up_to: int | None = None
+) -> int:
+    """How many of this author's answers in the project a reviewer accepted; with ``up_to``,
+    counting stops there (the review policy only asks whether the author reached a number)."""
+    accepted = (
+        select(Review.id)
         .join(Annotation, Annotation.id == Review.annotation_id)
         .where(
-            Review.project_id == project.id,
-            Review.verdict == "accepted",
+            Annotation.project_id == project.id,
             Annotation.user_id == user_id,
+            Review.verdict == "accepted",
         )
+        .limit(up_to)
     )
+    found = session.scalar(select(func.count()).select_from(accepted.subquery()))
     return int(found or 0)
 
 
@@ -108,35 +114,32 @@ def needs_review(session: Session, project: Project, user_id: int) -> bool:
     if policy == "sample":
         return random.random() < project.review_sample_rate
     if policy == "new_annotators":
-        return accepted_reviews(session, project, user_id) < project.review_new_until
+        until = project.review_new_until
+        return accepted_reviews(session, project, user_id, up_to=until) < until
     return True
 
 
 def apply_policy(
     session: Session, project: Project, annotation: Annotation, revises: Annotation | None
 ) -> None:
-    """Set ``review_required`` on a submitted answer; a redo keeps the flag of what it redoes."""
+    """Set ``review_required`` on a submitted answer, which puts it in the review queue; a redo
+    keeps the flag of what it redoes."""
     if revises is not None:
         annotation.review_required = revises.review_required
     elif annotation.user_id is not None:
         annotation.review_required = needs_review(session, project, annotation.user_id)
+    annotation.awaiting_review = annotation.review_required
 
 
-def _unreviewed() -> Any:
-    reviewed = exists().where(Review.annotation_id == Annotation.id)
-    return (
-        Annotation.is_latest.is_(True),
-        Annotation.skipped.is_(False),
-        Annotation.review_required.is_(True),
-        ~reviewed,
-    )
+# In the review queue (``Annotation.awaiting_review``), read through the queue's index.
+_AWAITING = Annotation.awaiting_review == true()
 
 
 def next_item_to_review(session: Session, project: Project, *, after: int = 0) -> Item | None:
     """The first item after ``after`` holding a current annotation nobody has reviewed."""
     item_id = session.scalar(
         select(Annotation.item_id)
-        .where(Annotation.project_id == project.id, Annotation.item_id > after, *_unreviewed())
+        .where(Annotation.project_id == project.id, Annotation.item_id > after, _AWAITING)
         .order_by(Annotation.item_id)
         .limit(1)
     )
@@ -146,7 +149,7 @@ def next_item_to_review(session: Session, project: Project, *, after: int = 0) -
 def count_to_review(session: Session, project: Project) -> int:
     found = session.scalar(
         select(func.count(func.distinct(Annotation.item_id))).where(
-            Annotation.project_id == project.id, *_unreviewed()
+            Annotation.project_id == project.id, _AWAITING
         )
     )
     return int(found or 0)
@@ -165,7 +168,7 @@ def item_annotations(
     """The item's current, non-skipped annotations with their authors and verdicts; with
     ``waiting_only``, those the review policy queued that have no verdict yet."""
     conditions = (
-        _unreviewed()
+        (_AWAITING,)
         if waiting_only
         else (
             Annotation.is_latest.is_(True),

@@ -246,6 +246,7 @@ class Annotation(Base):
         Index("ix_annotations_item", "item_id", "is_latest"),
         Index("ix_annotations_user", "project_id", "user_id", "id"),
         Index("ix_annotations_project", "project_id", "id"),
+        Index("ix_annotations_review_queue", "project_id", "awaiting_review", "item_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -266,6 +267,9 @@ class Annotation(Base):
     """Whether the answer equals that pre-label (None when there was none)."""
     review_required: Mapped[bool] = mapped_column(Boolean, default=True)
     """Whether the project's review policy puts this answer in the review queue."""
+    awaiting_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    """In the review queue now: review required, the current answer, not a skip, no verdict
+    yet. Kept by the writes that change those, so the queue is read through its index."""
     schema_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("schema_versions.id", ondelete="SET NULL")
     )
