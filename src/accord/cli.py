@@ -444,7 +444,8 @@ def export(
             )
         return
     db = _local()
-    with db.transaction(write=False) as session:
+    # One snapshot for the columns and every chunk: the project as the export starts.
+    with db.snapshot() as session:
         target = _project(session, project)
         f = ItemFilter(status=status, label=label)
         rows = exports.export_rows(session, target, f, only_annotated=only_annotated)

@@ -126,6 +126,12 @@ def _forget_kept(session: Session, transaction: Any) -> None:
         session.info["kept"].clear()
 
 
+_PG_SNAPSHOT: dict[str, Any] = {
+    "isolation_level": "REPEATABLE READ",
+    "postgresql_readonly": True,
+}
+
+
 @contextmanager
 def _committed(session: Session) -> Iterator[Session]:
     try:
@@ -162,6 +168,23 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
         with _committed(self.session(write=write)) as session:
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only transaction whose every statement sees the database as it was at its
+        first statement, for reads spread over many statements that must agree (an export).
+
+        SQLite reads from one WAL snapshot for the whole of any transaction already. PostgreSQL's
+        default, READ COMMITTED, takes a new snapshot for every statement; REPEATABLE READ keeps
+        the first one, and READ ONLY makes a write in it fail. (DEFERRABLE would change nothing:
+        it applies only to SERIALIZABLE, whose guarantees the writers, at READ COMMITTED, do not
+        take part in.) The snapshot holds back VACUUM of rows deleted or updated after it until
+        the transaction ends."""
+        with self.transaction(write=False) as session:
+            if self.dialect == "postgresql":
+                # Reset when the connection goes back to the pool.
+                session.connection(execution_options=_PG_SNAPSHOT)
             yield session
 
     @contextmanager

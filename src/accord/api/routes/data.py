@@ -201,12 +201,13 @@ def export(
         q or None,
     )
     f.check()
-    columns = exports.export_columns(session, project)
 
     def body() -> Iterator[bytes]:
-        # The request's session is closed once the handler returns; the stream reads with its own.
-        with db.transaction(write=False) as stream_session:
+        # The request's session is closed once the handler returns; the stream reads with its own,
+        # one snapshot for the CSV columns and every chunk: the project as the stream starts.
+        with db.snapshot() as stream_session:
             stream_project = projects.get_project(stream_session, project.id)
+            columns = exports.export_columns(stream_session, stream_project)
             rows = exports.export_rows(
                 stream_session, stream_project, f, only_annotated=only_annotated
             )
