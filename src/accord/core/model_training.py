@@ -255,9 +255,7 @@ def _predict(
 def _store(session: Session, row: BackendRow, predicted: _Predicted, now: datetime) -> None:
     """Add the new predictions; drop the model's older ones on those items unless an answer
     points at them."""
-    shown = select(Annotation.prediction_id).where(
-        Annotation.project_id == row.project_id, Annotation.prediction_id.is_not(None)
-    )
+    shown = exists().where(Annotation.prediction_id == Prediction.id)
     for start in range(0, len(predicted.item_ids), STORE_CHUNK):
         part = predicted.item_ids[start : start + STORE_CHUNK]
         session.execute(
@@ -265,7 +263,7 @@ def _store(session: Session, row: BackendRow, predicted: _Predicted, now: dateti
             .where(
                 Prediction.item_id.in_(part),
                 Prediction.backend_id == row.id,
-                Prediction.id.not_in(shown),
+                ~shown,
             )
             .execution_options(synchronize_session=False)
         )

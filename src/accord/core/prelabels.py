@@ -88,7 +88,8 @@ def mark(session: Session, project: Project, annotation: Annotation) -> None:
 
 def acceptance(session: Session, project: Project) -> list[dict[str, Any]]:
     """Per model name and version: answers given with its pre-label, how many accepted it
-    unchanged, and the share."""
+    unchanged, and the share. Read from the project's predictions to the answers that point at
+    them (an index), not from every answer of the project."""
     accepted = func.sum(case((Annotation.prelabel_accepted.is_(True), 1), else_=0))
     rows = session.execute(
         select(
@@ -97,8 +98,9 @@ def acceptance(session: Session, project: Project) -> list[dict[str, Any]]:
             func.count(Annotation.id),
             accepted,
         )
-        .join(Prediction, Prediction.id == Annotation.prediction_id)
-        .where(Annotation.project_id == project.id, Annotation.prelabel_accepted.is_not(None))
+        .select_from(Prediction)
+        .join(Annotation, Annotation.prediction_id == Prediction.id)
+        .where(Prediction.project_id == project.id, Annotation.prelabel_accepted.is_not(None))
         .group_by(Prediction.model_name, Prediction.model_version)
         .order_by(Prediction.model_name, Prediction.model_version)
     ).all()

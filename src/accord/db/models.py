@@ -55,6 +55,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+def _where_set(name: str, column: str, *more: str) -> Index:
+    """An index over the rows whose ``column`` is set: under a nullable foreign key that is
+    mostly null, so that deleting a referenced row finds its referrers without a scan."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(name, column, *more, sqlite_where=where, postgresql_where=where)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
@@ -247,6 +254,8 @@ class Annotation(Base):
         Index("ix_annotations_user", "project_id", "user_id", "id"),
         Index("ix_annotations_project", "project_id", "id"),
         Index("ix_annotations_review_queue", "project_id", "awaiting_review", "item_id"),
+        _where_set("ix_annotations_parent", "parent_id"),
+        _where_set("ix_annotations_prediction", "prediction_id", "prelabel_accepted"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -284,6 +293,7 @@ class Review(Base):
     __table_args__ = (
         Index("ix_reviews_annotation", "annotation_id", "id"),
         Index("ix_reviews_project", "project_id", "id"),
+        _where_set("ix_reviews_fixed", "fixed_annotation_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -302,7 +312,10 @@ class Consensus(Base):
     Recomputing a control replaces its rows; the method and parameters stay with every row."""
 
     __tablename__ = "consensus"
-    __table_args__ = (UniqueConstraint("project_id", "control", "item_id"),)
+    __table_args__ = (
+        UniqueConstraint("project_id", "control", "item_id"),
+        Index("ix_consensus_item", "item_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
@@ -339,6 +352,7 @@ class GoldScore(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "user_id"),
         Index("ix_gold_scores_user", "project_id", "user_id"),
+        Index("ix_gold_scores_annotation", "annotation_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -405,7 +419,10 @@ class PracticeAnswer(Base):
     answer and shown back to the annotator; never an annotation of the item."""
 
     __tablename__ = "practice_answers"
-    __table_args__ = (Index("ix_practice_answers_user", "project_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_practice_answers_user", "project_id", "user_id", "id"),
+        Index("ix_practice_answers_item", "item_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -476,7 +493,10 @@ class GuidelineExample(Base):
     wrong) answer and a note, added from the disagreement report, a question or by hand."""
 
     __tablename__ = "guideline_examples"
-    __table_args__ = (Index("ix_guideline_examples_project", "project_id", "id"),)
+    __table_args__ = (
+        Index("ix_guideline_examples_project", "project_id", "id"),
+        Index("ix_guideline_examples_item", "item_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
@@ -537,6 +557,7 @@ class SuspectedError(Base):
     __table_args__ = (
         UniqueConstraint("project_id", "control", "item_id"),
         Index("ix_suspected_errors_rank", "project_id", "status", "score", "item_id"),
+        Index("ix_suspected_errors_item", "item_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -557,7 +578,10 @@ class AnnotationLabel(Base):
     """Derived index of the labels in current annotations, for filtering items by label."""
 
     __tablename__ = "annotation_labels"
-    __table_args__ = (Index("ix_annotation_labels_label", "project_id", "label", "item_id"),)
+    __table_args__ = (
+        Index("ix_annotation_labels_label", "project_id", "label", "item_id"),
+        Index("ix_annotation_labels_item", "item_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     annotation_id: Mapped[int] = mapped_column(
         ForeignKey("annotations.id", ondelete="CASCADE"), index=True
@@ -570,7 +594,10 @@ class AnnotationLabel(Base):
 
 class Prediction(Base):
     __tablename__ = "predictions"
-    __table_args__ = (Index("ix_predictions_item", "item_id", "model_name"),)
+    __table_args__ = (
+        Index("ix_predictions_item", "item_id", "model_name"),
+        _where_set("ix_predictions_backend", "backend_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(
         ForeignKey("projects.id", ondelete="CASCADE"), index=True
