@@ -1,4 +1,5 @@
-"""The project of the large benchmarks (leaderboard.py, export.py): a month of work on one
+"""The project of the large benchmarks (leaderboard.py, export.py, pages_500k.py,
+deletes_500k.py): a month of work on one
 SQLite project of 500,000 text items, 30 annotators, 3 answers an item.
 
 Every item is answered by 3 of 30 annotators over the last 30 days (working hours, UTC), lead
@@ -12,6 +13,7 @@ benchmark's figures are those of what it measures alone.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import sys
 import tempfile
@@ -67,6 +69,31 @@ def data_dir(given: Path | None) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory() as tmp:
         yield Path(tmp) / "data"
+
+
+def arguments(*, repeats: int | None = None) -> argparse.ArgumentParser:
+    """The options every benchmark of the project takes (and ``--repeats`` when it repeats)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=500_000)
+    if repeats is not None:
+        parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
+    parser.add_argument("--no-write", action="store_true")
+    return parser
+
+
+@contextmanager
+def opened(args: argparse.Namespace) -> Iterator[tuple[Path, Database, int, dict[str, int]]]:
+    """The data directory of ``args``, its database, the project's id and row counts (the
+    project built first if need be); the database is closed afterwards."""
+    with data_dir(args.data_dir) as path:
+        db, found, _ = open_project(path, args.items)
+        try:
+            counts = sizes(db, found)
+            print(f"project: {counts}", file=sys.stderr)
+            yield path, db, found, counts
+        finally:
+            db.dispose()
 
 
 def open_project(path: Path, n_items: int) -> tuple[Database, int, float | None]:

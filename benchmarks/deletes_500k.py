@@ -26,12 +26,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from _common import git_commit, machine, write_section
-from _project_500k import data_dir, open_project
-from _project_500k import sizes as project_sizes
+from _project_500k import arguments, opened
 from sqlalchemy import func, insert, select
 
 from accord.automation.backends import BackendSpec, ModelPrediction, Task, register_backend
@@ -70,21 +68,12 @@ def timed(step: Callable[[], Any]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=500_000)
+    parser = arguments()
     parser.add_argument("--added", type=int, default=400)
-    parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
-    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     register_backend(KIND, Constant)
-    with data_dir(args.data_dir) as path:
-        db, project_id, _ = open_project(path, args.items)
-        try:
-            sizes = project_sizes(db, project_id)
-            print(f"project: {sizes}", file=sys.stderr)
-            rows = run(db, project_id, args.added)
-        finally:
-            db.dispose()
+    with opened(args) as (_, db, project_id, sizes):
+        rows = run(db, project_id, args.added)
     body = report(args, sizes, rows)
     print(body)
     if not args.no_write:

@@ -30,8 +30,7 @@ from typing import Any
 
 import httpx
 from _common import git_commit, machine, server_process, write_section
-from _project_500k import N_ANNOTATORS, OVERLAP, data_dir, open_project
-from _project_500k import sizes as project_sizes
+from _project_500k import N_ANNOTATORS, OVERLAP, arguments, opened
 from sqlalchemy import select, text
 
 from accord.core import exports, projects, users
@@ -44,22 +43,12 @@ FORMATS = ("json", "jsonl", "csv")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=500_000)
-    parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    with data_dir(args.data_dir) as path:
-        db, project_id, _ = open_project(path, args.items)
-        try:
-            sizes = project_sizes(db, project_id)
-            print(f"project: {sizes}", file=sys.stderr)
-            if not sizes["consensus"]:
-                raise SystemExit(f"{path} holds a project without consensus: build it again")
-            _warm(db)
-            figures = measure(db, path, project_id)
-        finally:
-            db.dispose()
+    args = arguments().parse_args()
+    with opened(args) as (path, db, project_id, sizes):
+        if not sizes["consensus"]:
+            raise SystemExit(f"{path} holds a project without consensus: build it again")
+        _warm(db)
+        figures = measure(db, path, project_id)
     body = report(args, sizes, figures)
     print(body)
     if not args.no_write:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,8 +25,7 @@ from typing import Any
 
 import httpx
 from _common import git_commit, machine, served, write_section
-from _project_500k import DAYS, N_ANNOTATORS, OVERLAP, data_dir, open_project
-from _project_500k import sizes as project_sizes
+from _project_500k import DAYS, N_ANNOTATORS, OVERLAP, arguments, opened
 from sqlalchemy import select
 
 from accord.core import performance, users
@@ -36,20 +34,9 @@ from accord.db.models import Project, User
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=500_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    with data_dir(args.data_dir) as path:
-        db, project_id, _ = open_project(path, args.items)
-        try:
-            sizes = project_sizes(db, project_id)
-            print(f"project: {sizes}", file=sys.stderr)
-            figures = measure(db, path, project_id, args.repeats)
-        finally:
-            db.dispose()
+    args = arguments(repeats=5).parse_args()
+    with opened(args) as (path, db, project_id, sizes):
+        figures = measure(db, path, project_id, args.repeats)
     body = report(args, sizes, figures)
     print(body)
     if not args.no_write:

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import httpx
 from _common import git_commit, machine, server_process, write_section
-from _project_500k import data_dir, open_project
-from _project_500k import sizes as project_sizes
+from _project_500k import arguments, opened
 from sqlalchemy import func, select
 
 from accord.core import users
@@ -57,20 +56,9 @@ def paths(person: str) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--items", type=int, default=500_000)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    with data_dir(args.data_dir) as path:
-        db, project_id, _ = open_project(path, args.items)
-        try:
-            sizes = project_sizes(db, project_id)
-            print(f"project: {sizes}", file=sys.stderr)
-            ids, waiting = prepare(db, project_id)
-        finally:
-            db.dispose()
+    args = arguments(repeats=3).parse_args()
+    with opened(args) as (path, db, project_id, sizes):
+        ids, waiting = prepare(db, project_id)
         rows = measure(path, ids, args.repeats)
     body = report(args, sizes, waiting, rows)
     print(body)

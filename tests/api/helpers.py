@@ -71,3 +71,21 @@ def run_job(client: TestClient, path: str, actor: Actor, body: dict[str, Any]) -
     job = wait_for_job(client, started.json()["id"], actor.headers)
     assert job["status"] == "finished", job["error"]
     return job
+
+
+def walk_review_queue(
+    client: TestClient, reviewer: Actor, pid: int
+) -> list[tuple[int, list[int], int]]:
+    """(item, its waiting answers, remaining) for every item of the queue, in queue order."""
+    seen, after = [], 0
+    while True:
+        response = client.get(
+            f"/api/v1/projects/{pid}/review/next?after={after}", headers=reviewer.headers
+        )
+        if response.status_code == 204:
+            return seen
+        body = response.json()
+        after = body["item"]["id"]
+        seen.append(
+            (after, [a["annotation"]["id"] for a in body["annotations"]], body["remaining"])
+        )

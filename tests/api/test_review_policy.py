@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import add_items
+from tests.api.helpers import add_items, walk_review_queue
 from tests.conftest import Actor, Factory
 
 
@@ -43,17 +43,7 @@ def waiting(client: TestClient, actor: Actor, pid: int) -> int:
 
 def queued_annotations(client: TestClient, actor: Actor, pid: int) -> list[int]:
     """Every annotation id the unreviewed queue serves, walking it to the end."""
-    found: list[int] = []
-    after = 0
-    while True:
-        response = client.get(
-            f"/api/v1/projects/{pid}/review/next?after={after}", headers=actor.headers
-        )
-        if response.status_code == 204:
-            return found
-        body = response.json()
-        found += [a["annotation"]["id"] for a in body["annotations"]]
-        after = body["item"]["id"]
+    return [a for _, waiting, _ in walk_review_queue(client, actor, pid) for a in waiting]
 
 
 def verdict(client: TestClient, actor: Actor, pid: int, annotation_id: int, **body: Any) -> None:

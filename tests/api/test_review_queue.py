@@ -18,7 +18,7 @@ from accord.core import annotations, projects, reviews, users
 from accord.db.engine import Database, open_database
 from accord.db.migrate import alembic_config, upgrade
 from accord.db.models import Annotation, Item, Project, Review
-from tests.api.helpers import add_items
+from tests.api.helpers import add_items, walk_review_queue
 from tests.conftest import TEXT_SCHEMA, Actor, Factory
 
 
@@ -57,22 +57,6 @@ def by_definition(db: Database, project_id: int) -> set[int]:
                     ~exists().where(Review.annotation_id == Annotation.id),
                 )
             )
-        )
-
-
-def walk_queue(client: TestClient, reviewer: Actor, pid: int) -> list[tuple[int, list[int], int]]:
-    """(item, its waiting answers, remaining) for every item of the queue, in queue order."""
-    seen, after = [], 0
-    while True:
-        response = client.get(
-            f"/api/v1/projects/{pid}/review/next?after={after}", headers=reviewer.headers
-        )
-        if response.status_code == 204:
-            return seen
-        body = response.json()
-        after = body["item"]["id"]
-        seen.append(
-            (after, [a["annotation"]["id"] for a in body["annotations"]], body["remaining"])
         )
 
 
@@ -121,7 +105,7 @@ def test_every_write_keeps_the_queue_equal_to_its_definition(
     assert queued(db, pid) == by_definition(db, pid) == expected
     assert skip["id"] not in expected and fix["fixed_annotation_id"] not in expected
 
-    assert walk_queue(client, reviewer, pid) == [
+    assert walk_review_queue(client, reviewer, pid) == [
         (i1, [edit["id"]], 4),
         (i2, sorted([b2["id"], redo["id"]]), 4),
         (i3, [a1[2]["id"]], 4),
@@ -130,7 +114,7 @@ def test_every_write_keeps_the_queue_equal_to_its_definition(
     for answer in expected:
         post(client, reviewer, review.format(answer), {"verdict": "accepted"})
     assert queued(db, pid) == by_definition(db, pid) == set()
-    assert walk_queue(client, reviewer, pid) == []
+    assert walk_review_queue(client, reviewer, pid) == []
 
 
 def test_new_annotators_are_reviewed_until_they_reach_the_accepted_count(
