@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from _common import git_commit, machine
 from sqlalchemy import func, insert, inspect, select
 
 from accord.config import Settings
@@ -80,6 +81,14 @@ def arguments(*, repeats: int | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="build the project here once, reuse it")
     parser.add_argument("--no-write", action="store_true")
     return parser
+
+
+def header(script: str, args: argparse.Namespace, options: str = "") -> str:
+    """The first line of a benchmark's section: the machine, the command that ran it (``options``
+    are the script's own, as given) and the commit."""
+    items = "" if args.items == 500_000 else f" --items {args.items}"
+    command = f"python benchmarks/{script}{items}{options}"
+    return f"Machine: {machine()}. Command: `{command}` (commit {git_commit()})."
 
 
 @contextmanager

@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from _common import git_commit, machine, write_section
-from _project_500k import arguments, opened
+from _common import write_section
+from _project_500k import arguments, header, opened
 from sqlalchemy import func, insert, select
 
 from accord.automation.backends import BackendSpec, ModelPrediction, Task, register_backend
@@ -171,12 +171,8 @@ def _load(session: Any, project_id: int) -> tuple[Project, User]:
 
 
 def report(args: argparse.Namespace, sizes: dict[str, int], rows: list[tuple[str, float]]) -> str:
-    command = "python benchmarks/deletes_500k.py" + (
-        "" if args.items == 500_000 else f" --items {args.items}"
-    )
-    command += "" if args.added == 400 else f" --added {args.added}"
     lines = [
-        f"Machine: {machine()}. Command: `{command}` (commit {git_commit()}).",
+        header("deletes_500k.py", args, "" if args.added == 400 else f" --added {args.added}"),
         "",
         f"The project of the leaderboard, export and pages benchmarks: {sizes['items']:,} items, "
         f"{sizes['annotations']:,} answer rows, {sizes['reviews']:,} verdicts, "

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import git_commit, machine, server_process, write_section
-from _project_500k import N_ANNOTATORS, OVERLAP, arguments, opened
+from _common import server_process, write_section
+from _project_500k import N_ANNOTATORS, OVERLAP, arguments, header, opened
 from sqlalchemy import select, text
 
 from accord.core import exports, projects, users
@@ -163,11 +163,8 @@ def report(
     sizes: dict[str, int],
     figures: dict[tuple[str, str], dict[str, Any]],
 ) -> str:
-    command = "python benchmarks/export.py" + (
-        "" if args.items == 500_000 else f" --items {args.items}"
-    )
     lines = [
-        f"Machine: {machine()}. Command: `{command}` (commit {git_commit()}).",
+        header("export.py", args),
         "",
         f"One SQLite project: {sizes['items']:,} items, {N_ANNOTATORS} annotators, overlap "
         f"{OVERLAP}, {sizes['annotations']:,} answer rows (skips and redos after a rejection "

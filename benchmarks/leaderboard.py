@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import git_commit, machine, served, write_section
-from _project_500k import DAYS, N_ANNOTATORS, OVERLAP, arguments, opened
+from _common import served, write_section
+from _project_500k import DAYS, N_ANNOTATORS, OVERLAP, arguments, header, opened
 from sqlalchemy import select
 
 from accord.core import performance, users
@@ -98,11 +98,8 @@ def report(args: argparse.Namespace, sizes: dict[str, int], figures: dict[str, A
     rows: list[performance.Performance] = figures["rows"]
     answers = sum(p.answers for p in rows)
     top = rows[0]
-    command = "python benchmarks/leaderboard.py" + (
-        "" if args.items == 500_000 else f" --items {args.items}"
-    )
     lines = [
-        f"Machine: {machine()}. Command: `{command}` (commit {git_commit()}).",
+        header("leaderboard.py", args),
         "",
         f"One SQLite project: {sizes['items']:,} items, {N_ANNOTATORS} annotators, overlap "
         f"{OVERLAP}, {sizes['annotations']:,} answer rows (skips and redos after a rejection "

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import git_commit, machine, server_process, write_section
-from _project_500k import arguments, opened
+from _common import server_process, write_section
+from _project_500k import arguments, header, opened
 from sqlalchemy import func, select
 
 from accord.core import users
@@ -117,11 +117,8 @@ def report(
     waiting: int,
     rows: list[tuple[str, str, int, list[float], int]],
 ) -> str:
-    command = "python benchmarks/pages_500k.py" + (
-        "" if args.items == 500_000 else f" --items {args.items}"
-    )
     lines = [
-        f"Machine: {machine()}. Command: `{command}` (commit {git_commit()}).",
+        header("pages_500k.py", args),
         "",
         f"The project of the leaderboard and export benchmarks: {sizes['items']:,} items, "
         f"{sizes['annotations']:,} answer rows, {sizes['reviews']:,} verdicts, "
