@@ -89,3 +89,19 @@ def walk_review_queue(
         seen.append(
             (after, [a["annotation"]["id"] for a in body["annotations"]], body["remaining"])
         )
+
+
+def post_ok(client: TestClient, actor: Actor, path: str, body: Any = None) -> Any:
+    """POST under /api/v1 that must succeed (200 or 201); its JSON."""
+    response = client.post(f"/api/v1{path}", json=body, headers=actor.headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def label_next(client: TestClient, actor: Actor, pid: int, sentiment: str) -> dict[str, Any]:
+    """The actor's next item, answered with this sentiment: the stored annotation."""
+    lease = post_ok(client, actor, f"/projects/{pid}/next")
+    path = f"/api/v1/projects/{pid}/items/{lease['item']['id']}/annotations"
+    response = client.post(path, json={"result": {"sentiment": sentiment}}, headers=actor.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())

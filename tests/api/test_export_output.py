@@ -22,7 +22,7 @@ from accord.core.items import ItemFilter
 from accord.db.engine import Database
 from accord.db.models import Adjudication, Annotation, Consensus, Item, Project, SchemaVersion, User
 from accord.io import export_stream
-from tests.api.helpers import add_items, run_job
+from tests.api.helpers import add_items, post_ok, run_job
 from tests.conftest import Actor, Factory
 
 SCHEMA: dict[str, Any] = {
@@ -54,12 +54,6 @@ META: list[dict[str, Any]] = [
 ]
 
 
-def post(client: TestClient, actor: Actor, path: str, body: Any) -> Any:
-    response = client.post(f"/api/v1{path}", json=body, headers=actor.headers)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
 @pytest.fixture()
 def project(client: TestClient, db: Database, factory: Factory, admin: Actor) -> Project:
     a, b, c, reviewer = (factory.user() for _ in range(4))
@@ -79,7 +73,7 @@ def project(client: TestClient, db: Database, factory: Factory, admin: Actor) ->
 
     def answer(actor: Actor, item: int, result: Any, lead_time: float | None = None) -> Any:
         body = {"result": result, "lead_time": lead_time}
-        return post(client, actor, f"{p}/items/{item}/annotations", body)
+        return post_ok(client, actor, f"{p}/items/{item}/annotations", body)
 
     # agreement: the consensus, no adjudication
     answer(
@@ -99,14 +93,14 @@ def project(client: TestClient, db: Database, factory: Factory, admin: Actor) ->
         {"sentiment": "negative", "entities": [{"label": "PER", "start": 0, "end": 5}]},
         3.0,
     )
-    post(client, reviewer, f"{p}/adjudications/{ids[1]}", {"picked_annotation_id": picked["id"]})
+    post_ok(client, reviewer, f"{p}/adjudications/{ids[1]}", {"picked_annotation_id": picked["id"]})
     # a skip, then two answers
-    post(client, a, f"{p}/items/{ids[2]}/skip", {"reason": "not sure ☹", "lead_time": 1.75})
+    post_ok(client, a, f"{p}/items/{ids[2]}/skip", {"reason": "not sure ☹", "lead_time": 1.75})
     answer(b, ids[2], {"sentiment": "negative"}, 4.0)
     answer(c, ids[2], {"sentiment": "negative"}, 1e-07)
     # rejected, then answered again by its author
     first = answer(a, ids[3], {"sentiment": "positive"}, 10.0)
-    post(
+    post_ok(
         client,
         reviewer,
         f"{p}/annotations/{first['id']}/review",

@@ -29,7 +29,7 @@ from accord.core import exports
 from accord.db.engine import Database
 from accord.db.models import Item, Project, User
 from accord.io import exporters
-from tests.api.helpers import add_items, run_job
+from tests.api.helpers import add_items, post_ok, run_job
 from tests.conftest import Actor, Factory, sentiment_schema
 
 ROWS_IN_FIRST_CHUNK = 2
@@ -44,14 +44,8 @@ class Scene:
     items: list[int]
 
 
-def post(client: TestClient, actor: Actor, path: str, body: Any) -> Any:
-    response = client.post(f"/api/v1{path}", json=body, headers=actor.headers)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
 def answer(client: TestClient, scene: Scene, who: int, item: int, sentiment: str) -> None:
-    post(
+    post_ok(
         client,
         scene.annotators[who],
         f"/projects/{scene.project.id}/items/{scene.items[item]}/annotations",
@@ -94,7 +88,7 @@ def write_meanwhile(client: TestClient, scene: Scene) -> None:
     answer(client, scene, 1, 2, "negative")
     answer(client, scene, 2, 2, "negative")
     answer(client, scene, 1, 4, "positive")
-    post(
+    post_ok(
         client,
         scene.admin,
         f"/projects/{scene.project.id}/items",

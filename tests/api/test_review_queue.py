@@ -7,7 +7,6 @@ same definition."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from fastapi.testclient import TestClient
@@ -18,20 +17,8 @@ from accord.core import annotations, projects, reviews, users
 from accord.db.engine import Database, open_database
 from accord.db.migrate import alembic_config, upgrade
 from accord.db.models import Annotation, Item, Project, Review
-from tests.api.helpers import add_items, walk_review_queue
+from tests.api.helpers import add_items, label_next, post_ok, walk_review_queue
 from tests.conftest import TEXT_SCHEMA, Actor, Factory
-
-
-def post(client: TestClient, actor: Actor, path: str, body: Any = None) -> Any:
-    response = client.post(f"/api/v1{path}", json=body, headers=actor.headers)
-    assert response.status_code in (200, 201), response.text
-    return response.json()
-
-
-def label_next(client: TestClient, actor: Actor, pid: int, sentiment: str) -> dict[str, Any]:
-    lease = post(client, actor, f"/projects/{pid}/next")
-    path = f"/projects/{pid}/items/{lease['item']['id']}/annotations"
-    return dict(post(client, actor, path, {"result": {"sentiment": sentiment}}))
 
 
 def queued(db: Database, project_id: int) -> set[int]:
@@ -81,12 +68,12 @@ def test_every_write_keeps_the_queue_equal_to_its_definition(
     b2 = label_next(client, second, pid, "negative")
     assert queued(db, pid) == by_definition(db, pid) == {a["id"] for a in a1} | {b1["id"], b2["id"]}
 
-    post(client, second, f"/projects/{pid}/next")
-    skip = post(client, second, f"/projects/{pid}/items/{i3}/skip", {"reason": "unsure"})
+    post_ok(client, second, f"/projects/{pid}/next")
+    skip = post_ok(client, second, f"/projects/{pid}/items/{i3}/skip", {"reason": "unsure"})
     review = f"/projects/{pid}/annotations/{{}}/review"
-    post(client, reviewer, review.format(a1[0]["id"]), {"verdict": "accepted"})
-    post(client, reviewer, review.format(a1[1]["id"]), {"verdict": "rejected", "reason": "no"})
-    fix = post(
+    post_ok(client, reviewer, review.format(a1[0]["id"]), {"verdict": "accepted"})
+    post_ok(client, reviewer, review.format(a1[1]["id"]), {"verdict": "rejected", "reason": "no"})
+    fix = post_ok(
         client,
         reviewer,
         review.format(b1["id"]),
@@ -112,7 +99,7 @@ def test_every_write_keeps_the_queue_equal_to_its_definition(
         (i4, [a1[3]["id"]], 4),
     ]
     for answer in expected:
-        post(client, reviewer, review.format(answer), {"verdict": "accepted"})
+        post_ok(client, reviewer, review.format(answer), {"verdict": "accepted"})
     assert queued(db, pid) == by_definition(db, pid) == set()
     assert walk_review_queue(client, reviewer, pid) == []
 
@@ -132,20 +119,20 @@ def test_new_annotators_are_reviewed_until_they_reach_the_accepted_count(
     add_items(db, project, admin.user, ["a", "b", "c", "d", "e"])
     first = [label_next(client, annotator, pid, "positive") for _ in range(3)]
     assert queued(db, pid) == {a["id"] for a in first}
-    post(
+    post_ok(
         client,
         reviewer,
         f"/projects/{pid}/annotations/{first[0]['id']}/review",
         {"verdict": "accepted"},
     )
     fourth = label_next(client, annotator, pid, "positive")  # one accepted: still reviewed
-    post(
+    post_ok(
         client,
         reviewer,
         f"/projects/{pid}/annotations/{first[1]['id']}/review",
         {"verdict": "accepted"},
     )
-    post(
+    post_ok(
         client,
         reviewer,
         f"/projects/{pid}/annotations/{first[2]['id']}/review",

@@ -6,24 +6,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import add_items
+from tests.api.helpers import add_items, label_next
 from tests.conftest import Actor, Factory
 
 
 def post(client: TestClient, actor: Actor, path: str, body: Any = None) -> Any:
     return client.post(f"/api/v1{path}", json=body, headers=actor.headers)
-
-
-def label_next(client: TestClient, actor: Actor, pid: int, sentiment: str) -> dict[str, Any]:
-    lease = post(client, actor, f"/projects/{pid}/next").json()
-    response = post(
-        client,
-        actor,
-        f"/projects/{pid}/items/{lease['item']['id']}/annotations",
-        {"result": {"sentiment": sentiment}},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def test_reject_sends_the_item_back_to_its_author_first(
